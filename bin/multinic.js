@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Entry point of the `multinic` command. The image runs the compiled dist/; a checkout
+// runs the TypeScript sources through tsx, so `npm ci` is all a developer needs.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const compiled = `${root}dist/cli/main.js`;
+if (existsSync(compiled) && process.env.MULTINIC_FROM_SOURCE !== '1') {
+  await import(pathToFileURL(compiled).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(`${root}src/cli/main.ts`).href);
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { createSequelize, migrate, seed } from '../../db/index.js';
+import { createContext, type GlobalOptions } from '../context.js';
+
+/** `multinic db migrate` and `multinic db seed`. */
+export function registerDb(program: Command): void {
+  const db = program.command('db').description('database schema and sample data');
+
+  db.command('migrate')
+    .description('create or upgrade the schema (never drops or rewrites OpenStack rows)')
+    .action(async (_opts, cmd: Command) => {
+      const { config, log } = createContext('multinic-db', cmd.optsWithGlobals<GlobalOptions>());
+      const sequelize = createSequelize(config.db);
+      try {
+        const applied = await migrate(sequelize, log);
+        log.info({ database: config.db.name, applied }, applied.length ? 'schema migrated' : 'schema already up to date');
+      } finally {
+        await sequelize.close();
+      }
+    });
+
+  db.command('seed')
+    .description('load two worker nodes with applied and pending interfaces (IPv4, IPv6, MTU 9000, DHCP)')
+    .action(async (_opts, cmd: Command) => {
+      const { config, log } = createContext('multinic-db', cmd.optsWithGlobals<GlobalOptions>());
+      const sequelize = createSequelize(config.db);
+      try {
+        const counts = await seed(sequelize);
+        log.info({ database: config.db.name, ...counts }, 'seed loaded');
+      } finally {
+        await sequelize.close();
+      }
+    });
+}

@@ -1,0 +1,20 @@
+import { Command, Option } from 'commander';
+import { registerDb } from './commands/db.js';
+import { reportFatal } from './context.js';
+
+/** Builds the `multinic` command tree; exported so tests can drive it without a process. */
+export function buildProgram(): Command {
+  const program = new Command('multinic')
+    .description('MultiNIC: configure the secondary NICs OpenStack attaches to Kubernetes nodes')
+    .option('-c, --config <file>', 'YAML configuration file (environment variables win over it)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
+    .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']))
+    .showHelpAfterError()
+    .enablePositionalOptions();
+  registerDb(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => reportFatal(err));

@@ -1,0 +1,57 @@
+/**
+ * Every configuration key: its place in the YAML file, its environment variable, and
+ * its default. This table is the single source for the loader, the error messages and
+ * the README's configuration reference.
+ */
+export interface KeySpec {
+  /** Dotted path in the YAML file, e.g. `db.host`. */
+  readonly path: string;
+  /** Environment variable that overrides it. */
+  readonly env: string;
+  /** Default as it would be written in YAML; undefined means "no default". */
+  readonly default?: string | number | boolean | readonly string[];
+  /** One line for the README and `--help`. */
+  readonly doc: string;
+  /** Never logged or echoed in an error message. */
+  readonly secret?: boolean;
+}
+
+/** The nsenter-into-PID-1 `netplan apply` a DaemonSet pod runs on its host. */
+export const DEFAULT_APPLY_COMMAND = [
+  'nsenter', '--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'netplan', 'apply',
+] as const;
+
+export const KEYS: readonly KeySpec[] = [
+  { path: 'db.host', env: 'DB_HOST', default: '127.0.0.1', doc: 'MySQL/MariaDB host.' },
+  { path: 'db.port', env: 'DB_PORT', default: 3306, doc: 'MySQL/MariaDB port.' },
+  { path: 'db.socketPath', env: 'DB_SOCKET', doc: 'Unix socket instead of host/port (optional).' },
+  { path: 'db.user', env: 'DB_USER', default: 'multinic', doc: 'Database user.' },
+  { path: 'db.password', env: 'DB_PASSWORD', default: '', doc: 'Database password.', secret: true },
+  { path: 'db.name', env: 'DB_NAME', default: 'multinic_db', doc: 'Database name.' },
+  { path: 'amqp.url', env: 'AMQP_URL', default: 'amqp://guest:guest@127.0.0.1:5672/', doc: 'RabbitMQ URL (credentials are redacted in logs).', secret: true },
+  { path: 'amqp.managementUrl', env: 'AMQP_MANAGEMENT_URL', default: 'http://guest:guest@127.0.0.1:15672/', doc: 'RabbitMQ management API, used by `status` and the tests.', secret: true },
+  { path: 'amqp.maxMessageBytes', env: 'AMQP_MAX_MESSAGE_BYTES', default: 65536, doc: 'Largest event body accepted or published.' },
+  { path: 'node.name', env: 'NODE_NAME', doc: 'Kubernetes name of the node this agent runs on (agent only).' },
+  { path: 'node.dbName', env: 'NODE_DB_NAME', doc: "The node's attached_node_name in the database when it differs from NODE_NAME (e.g. worker-1.novalocal); by default looked up in node_table." },
+  { path: 'netplan.dir', env: 'NETPLAN_DIR', default: '/etc/netplan', doc: 'Where netplan files are written.' },
+  { path: 'netplan.backupDir', env: 'NETPLAN_BACKUP_DIR', default: '/var/backups/netplan', doc: 'Where the owned files are backed up before each change.' },
+  { path: 'netplan.backupKeep', env: 'NETPLAN_BACKUP_KEEP', default: 20, doc: 'How many backups are kept (oldest removed first).' },
+  { path: 'netplan.applyCommand', env: 'NETPLAN_APPLY_COMMAND', default: DEFAULT_APPLY_COMMAND, doc: 'argv run to apply netplan; never run through a shell (whitespace-split, or a JSON array when it starts with `[`).' },
+  { path: 'netplan.applyTimeout', env: 'NETPLAN_APPLY_TIMEOUT', default: '60s', doc: 'An apply that takes longer is killed and rolled back.' },
+  { path: 'netplan.generateCommand', env: 'NETPLAN_GENERATE_COMMAND', default: 'netplan', doc: 'netplan binary used for `netplan generate --root-dir` validation; empty string skips validation (not recommended).' },
+  { path: 'sysfsNetDir', env: 'SYSFS_NET_DIR', default: '/sys/class/net', doc: 'Where NICs are looked up by MAC.' },
+  { path: 'kube.kubeconfig', env: 'KUBECONFIG', doc: 'kubeconfig file; in-cluster config when unset.' },
+  { path: 'kube.mode', env: 'KUBE_MODE', default: 'api', doc: '`api` patches the Node; `log` only logs the patch it would send (no cluster).' },
+  { path: 'log.level', env: 'LOG_LEVEL', default: 'info', doc: 'trace, debug, info, warn, error or fatal.' },
+  { path: 'log.format', env: 'LOG_FORMAT', default: 'json', doc: '`json` (bunyan) or `text` (one readable line per record).' },
+  { path: 'http.port', env: 'HTTP_PORT', default: 8080, doc: 'Health (/healthz, /readyz) and /metrics; 0 picks a free port.' },
+  { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '1s', doc: 'How often the publisher queries for pending rows.' },
+  { path: 'publisher.resendAfter', env: 'PUBLISHER_RESEND_AFTER', default: '60s', doc: 'A row still pending this long after its event is published again.' },
+  { path: 'publisher.batchSize', env: 'PUBLISHER_BATCH_SIZE', default: 5000, doc: 'Most rows read per poll.' },
+  { path: 'publisher.lockName', env: 'PUBLISHER_LOCK_NAME', default: 'multinic-publisher', doc: 'MySQL named lock held by the active publisher replica.' },
+  { path: 'publisher.nodeRefresh', env: 'PUBLISHER_NODE_REFRESH', default: '30s', doc: 'How often node queues are declared for new node_table rows.' },
+  { path: 'agent.resyncInterval', env: 'AGENT_RESYNC_INTERVAL', default: '5m', doc: 'Full reconcile of the node with the database (also at start-up).' },
+  { path: 'agent.nicWait', env: 'AGENT_NIC_WAIT', default: '30s', doc: 'How long to wait for a hot-plugged NIC to appear.' },
+  { path: 'agent.allowTakeover', env: 'AGENT_ALLOW_TAKEOVER', default: false, doc: 'Allow configuring a NIC that is up with addresses MultiNIC did not configure.' },
+  { path: 'agent.maxRetries', env: 'AGENT_MAX_RETRIES', default: 5, doc: 'In-process retries (with backoff) of a transient failure before the message is requeued.' },
+];

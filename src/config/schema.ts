@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { parseArgv } from './argv.js';
+import { parseDuration } from './duration.js';
+
+const duration = z.unknown().transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 1s, 5m or a number of milliseconds' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const int = (min: number, max: number) =>
+  z.unknown().transform((v, ctx) => {
+    const n = typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const bool = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|1|yes|on)$/i.test(v.trim())) return true;
+  if (typeof v === 'string' && /^(false|0|no|off)$/i.test(v.trim())) return false;
+  ctx.addIssue({ code: 'custom', message: 'expected true or false' });
+  return z.NEVER;
+});
+
+const argv = z.unknown().transform((v, ctx) => {
+  const r = parseArgv(v);
+  if (typeof r === 'string') {
+    ctx.addIssue({ code: 'custom', message: r });
+    return z.NEVER;
+  }
+  return r;
+});
+
+const str = z.string({ error: 'expected a string' });
+const nonEmpty = str.min(1, 'must not be empty');
+/** Hostname-ish: what Kubernetes and RabbitMQ routing keys accept; no spaces or slashes. */
+const nodeName = str.regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/, 'expected a node name (letters, digits, ".", "-", "_")');
+const url = (protocols: string[]) =>
+  nonEmpty.refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a ${protocols.join(' or ')} URL`);
+
+/** The validated configuration; parsing fills every default, so nothing downstream checks for undefined. */
+export const ConfigSchema = z.strictObject({
+  db: z.strictObject({
+    host: nonEmpty,
+    port: int(1, 65535),
+    socketPath: nonEmpty.optional(),
+    user: nonEmpty,
+    password: str,
+    name: str.regex(/^[A-Za-z0-9_]{1,64}$/, 'expected a database name of letters, digits and _'),
+  }),
+  amqp: z.strictObject({
+    url: url(['amqp:', 'amqps:']),
+    managementUrl: url(['http:', 'https:']),
+    maxMessageBytes: int(1024, 16 * 1024 * 1024),
+  }),
+  node: z.strictObject({
+    name: nodeName.optional(),
+    dbName: nodeName.optional(),
+  }),
+  netplan: z.strictObject({
+    dir: nonEmpty,
+    backupDir: nonEmpty,
+    backupKeep: int(1, 1000),
+    applyCommand: argv,
+    applyTimeout: duration,
+    generateCommand: str,
+  }),
+  sysfsNetDir: nonEmpty,
+  kube: z.strictObject({
+    kubeconfig: nonEmpty.optional(),
+    mode: z.enum(['api', 'log'], { error: 'expected api or log' }),
+  }),
+  log: z.strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'expected trace, debug, info, warn, error or fatal' }),
+    format: z.enum(['json', 'text'], { error: 'expected json or text' }),
+  }),
+  http: z.strictObject({ port: int(0, 65535) }),
+  publisher: z.strictObject({
+    pollInterval: duration,
+    resendAfter: duration,
+    batchSize: int(1, 100_000),
+    lockName: nonEmpty.max(64),
+    nodeRefresh: duration,
+  }),
+  agent: z.strictObject({
+    resyncInterval: duration,
+    nicWait: duration,
+    allowTakeover: bool,
+    maxRetries: int(0, 100),
+  }),
+});
+
+/** MultiNIC's configuration after defaults, YAML and environment, validated. */
+export type Config = z.output<typeof ConfigSchema>;
