@@ -6,7 +6,8 @@ import { checkAddress, isInvalid, normalizeMac, parseSubnet, type Invalid } from
 import type { InterfaceEvent, InterfaceEventData } from './types.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
-const addFormats = (addFormatsModule as unknown as { default: typeof addFormatsModule }).default ?? addFormatsModule;
+type AddFormats = (ajv: Ajv, formats: string[]) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 addFormats(ajv, ['date-time']);
 const validateSchema = ajv.compile<InterfaceEvent>(schema);
