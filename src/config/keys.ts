@@ -42,6 +42,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'sysfsNetDir', env: 'SYSFS_NET_DIR', default: '/sys/class/net', doc: 'Where NICs are looked up by MAC.' },
   { path: 'kube.kubeconfig', env: 'KUBECONFIG', doc: 'kubeconfig file; in-cluster config when unset.' },
   { path: 'kube.mode', env: 'KUBE_MODE', default: 'api', doc: '`api` patches the Node; `log` only logs the patch it would send (no cluster).' },
+  { path: 'kube.timeout', env: 'KUBE_TIMEOUT', default: '10s', doc: 'A Kubernetes API request that takes longer is abandoned and retried later.' },
   { path: 'log.level', env: 'LOG_LEVEL', default: 'info', doc: 'trace, debug, info, warn, error or fatal.' },
   { path: 'log.format', env: 'LOG_FORMAT', default: 'json', doc: '`json` (bunyan) or `text` (one readable line per record).' },
   { path: 'http.port', env: 'HTTP_PORT', default: 8080, doc: 'Health (/healthz, /readyz) and /metrics; 0 picks a free port.' },

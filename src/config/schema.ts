@@ -82,6 +82,7 @@ export const ConfigSchema = z.strictObject({
   kube: z.strictObject({
     kubeconfig: nonEmpty.optional(),
     mode: z.enum(['api', 'log'], { error: 'expected api or log' }),
+    timeout: duration,
   }),
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'expected trace, debug, info, warn, error or fatal' }),
