@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { registerDb } from './commands/db.js';
+import { registerPublish } from './commands/publish.js';
 import { reportFatal } from './context.js';
 
 /** Builds the `multinic` command tree; exported so tests can drive it without a process. */
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .enablePositionalOptions();
   registerDb(program);
+  registerPublish(program);
   return program;
 }
 
