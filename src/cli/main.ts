@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { registerDb } from './commands/db.js';
 import { registerPublish } from './commands/publish.js';
+import { registerStatus } from './commands/status.js';
 import { reportFatal } from './context.js';
 
 /** Builds the `multinic` command tree; exported so tests can drive it without a process. */
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   registerDb(program);
   registerPublish(program);
+  registerStatus(program);
   return program;
 }
 

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { ManagementClient } from '../../amqp/management.js';
+import { createSequelize } from '../../db/index.js';
+import { vhostOf } from '../../status/broker.js';
+import { collectStatus, formatStatus, StatusSourceError } from '../../status/report.js';
+import { createContext, ExitCode, type GlobalOptions } from '../context.js';
+
+/**
+ * `multinic status [--node N] [--json]`: interfaces configured / pending / failed per
+ * node from the database, each node queue's depth and whether an agent consumes it,
+ * and the dead-letter and unroutable counts, from the management API of AMQP_URL's vhost.
+ * Exit 1 with a line naming the unreachable source.
+ */
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('per-node interfaces (configured / pending / failed), queue depth, agent consuming, dead letters')
+    .option('--node <name>', 'only this node (its attached_node_name)')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (opts: { node?: string; json?: boolean }, cmd: Command) => {
+      const { config } = createContext('multinic-status', cmd.optsWithGlobals<GlobalOptions>());
+      const db = createSequelize(config.db);
+      try {
+        const report = await collectStatus({
+          db,
+          dbLabel: config.db.socketPath ? `${config.db.socketPath} (${config.db.name})` : `${config.db.host}:${config.db.port}/${config.db.name}`,
+          management: new ManagementClient(config.amqp.managementUrl),
+          vhost: vhostOf(config.amqp.url),
+          node: opts.node,
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+      } catch (err) {
+        if (!(err instanceof StatusSourceError)) throw err;
+        process.stderr.write(`multinic status: ${err.message}\n`);
+        process.exitCode = ExitCode.Failure;
+      } finally {
+        await db.close();
+      }
+    });
+}

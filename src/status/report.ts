@@ -1,0 +1,92 @@
+import type { Sequelize } from 'sequelize';
+import { TransientError } from '../errors/errors.js';
+import { redactText } from '../log/redact.js';
+import { queryBroker, type QueueLister } from './broker.js';
+import { queryInterfaceCounts } from './database.js';
+
+/** One node's line of `multinic status`. */
+export interface NodeStatus {
+  node: string;
+  inNodeTable: boolean;
+  interfaces: { configured: number; pending: number; failed: number };
+  queue: { name: string; exists: boolean; messages: number; consumers: number; consuming: boolean };
+}
+
+/** What `multinic status --json` prints. */
+export interface StatusReport {
+  vhost: string;
+  nodes: NodeStatus[];
+  deadLetters: number | null;
+  unroutable: number | null;
+}
+
+/** A source `status` could not read; the message says which one and where. */
+export class StatusSourceError extends TransientError {
+  override name = 'StatusSourceError';
+}
+
+export interface StatusSources {
+  db: Sequelize;
+  /** Shown in the error when the database cannot be read, e.g. `127.0.0.1:3306/multinic_db`. */
+  dbLabel: string;
+  management: QueueLister;
+  vhost: string;
+  node?: string;
+}
+
+/**
+ * Gathers the status from the database (the truth about interfaces) and the management
+ * API (queues and consumers). Either source failing is a StatusSourceError naming it;
+ * the database is read first, so with both down the message names the database.
+ */
+export async function collectStatus({ db, dbLabel, management, vhost, node }: StatusSources): Promise<StatusReport> {
+  let counts;
+  try {
+    counts = await queryInterfaceCounts(db, node);
+  } catch (err) {
+    throw new StatusSourceError(`database ${dbLabel} is not reachable or not migrated: ${redactText((err as Error).message)}`, { cause: err });
+  }
+  let broker;
+  try {
+    broker = await queryBroker(management, vhost, counts.map((c) => c.node));
+  } catch (err) {
+    const msg = redactText((err as Error).message);
+    throw new StatusSourceError(msg.includes('management API') ? msg : `RabbitMQ management API: ${msg}`, { cause: err });
+  }
+  return {
+    vhost,
+    nodes: counts.map((c) => {
+      const { queue, ...q } = broker.queues.get(c.node)!;
+      return { node: c.node, inNodeTable: c.inNodeTable, interfaces: { configured: c.configured, pending: c.pending, failed: c.failed }, queue: { name: queue, ...q } };
+    }),
+    deadLetters: broker.deadLetters,
+    unroutable: broker.unroutable,
+  };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** The readable form: one row per node, then the dead-letter and unroutable counts with a hint. */
+export function formatStatus(report: StatusReport): string {
+  const rows = report.nodes.map((n) => [
+    n.inNodeTable ? n.node : `${n.node} (not in node_table)`,
+    String(n.interfaces.configured),
+    String(n.interfaces.pending),
+    String(n.interfaces.failed),
+    n.queue.exists ? String(n.queue.messages) : 'no queue',
+    n.queue.consuming ? `yes (${n.queue.consumers})` : 'NO',
+  ]);
+  const out = [
+    rows.length ? table(['NODE', 'CONFIGURED', 'PENDING', 'FAILED', 'QUEUED', 'AGENT CONSUMING'], rows) : 'no nodes found in node_table or multi_interface',
+    '',
+    `dead letters (multinic.dead):        ${report.deadLetters ?? 'queue not declared'}`,
+    `unroutable (multinic.unroutable):    ${report.unroutable ?? 'queue not declared'}`,
+  ];
+  if ((report.deadLetters ?? 0) > 0) out.push('  -> inspect multinic.dead in the management UI; header x-multinic-error holds each reason');
+  if ((report.unroutable ?? 0) > 0) out.push('  -> events for nodes with no queue: check the node name (routing key) against node_table');
+  return `${out.join('\n')}\n`;
+}
