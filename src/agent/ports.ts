@@ -34,6 +34,11 @@ export interface PortRow {
   netplanSuccess: boolean;
   /** The row as event data, or the reason it cannot be one (bad MAC, unknown subnet, ...). */
   data: InterfaceEventData | { error: string };
+  /**
+   * The failure recorded in multinic_port_state for this port, when its last outcome was
+   * 'failed' (generation = the version that failed); absent or null otherwise.
+   */
+  lastFailure?: { generation: number; error: string } | null;
 }
 
 /** Every row of one node, from one successful query. */
@@ -70,6 +75,11 @@ export interface InterfaceStore {
   recordOutcome(record: PortOutcomeRecord): Promise<void>;
   /** Throws on any query failure; never answers "no rows" for an error. */
   listNodePorts(nodeName: string): Promise<NodePorts>;
+  /**
+   * node_table names that may be this node: `name` itself, names whose first DNS label
+   * is `name`, and `name`'s first label. Throws on a query failure.
+   */
+  findNodeNames(name: string): Promise<string[]>;
 }
 
 /** Result of putting one interface's configuration on the host. */

@@ -1,0 +1,101 @@
+import { contentDigest } from '../events/build.js';
+import { isInvalid } from '../events/network.js';
+import { EventType, type InterfaceEvent, type InterfaceEventData } from '../events/types.js';
+import { patchNodeState } from './patch-node.js';
+import type { AgentPorts, HandlerOutcome, PortRow } from './ports.js';
+
+/**
+ * Why an event is stale against the row the database holds now, or null when it should
+ * be applied. The row wins: an attach older than the row, for a deleted row, for a row
+ * now on another node, or of the row's generation with other content (two edits within
+ * one second share a generation; the publisher sends the row's content) is stale; so is
+ * a detach of a row that is live again at the event's generation or later. No row at
+ * all means external tooling manages the port: the event is applied as it stands.
+ */
+export function staleReason(event: InterfaceEvent, row: PortRow | undefined, dbName: string): string | null {
+  if (!row) return null;
+  const gen = event.data.generation;
+  if (event.type === EventType.Detach) {
+    const liveHere = !row.deleted && row.nodeName === dbName;
+    return liveHere && row.generation >= gen ? `detach of generation ${gen}, but the row is live again (generation ${row.generation})` : null;
+  }
+  if (row.deleted) return `attach of generation ${gen}, but the row is deleted (generation ${row.generation})`;
+  if (row.nodeName !== dbName) return `attach for ${dbName}, but the row is now attached to ${JSON.stringify(row.nodeName)}`;
+  if (gen < row.generation) return `attach of generation ${gen}, older than the row's ${row.generation}`;
+  if (gen === row.generation) {
+    if (isInvalid(row.data)) return `attach of generation ${gen}, but the row of that generation is invalid: ${row.data.error}`;
+    if (contentDigest({ ...event.data, nodeName: row.nodeName }) !== contentDigest(row.data)) {
+      return `attach of generation ${gen} differs from the row of the same generation; the row wins (its event follows)`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The agent's handler: a function of (event, ports) that a queue trigger invokes for
+ * each validated event. Order (DESIGN.md): drop stale -> apply on the host -> patch the
+ * Node from the whole state -> write netplan_success (only while the row still says
+ * what was applied) -> record the outcome -> return, and the trigger acks. Every step is
+ * idempotent, so a retry after any failure repeats nothing visible: a duplicate costs no
+ * apply (the host sees identical content). Throws on failure; the trigger classifies.
+ */
+export async function handleInterfaceEvent(event: InterfaceEvent, ports: AgentPorts): Promise<HandlerOutcome> {
+  const { store, node } = ports;
+  const row = await store.getPort(event.data.portId);
+  const stale = staleReason(event, row, node.dbName);
+  if (stale) {
+    ports.log.info({ eventId: event.id, portId: event.data.portId, generation: event.data.generation, reason: stale }, 'stale event dropped');
+    return { result: 'stale', interfaceName: null, detail: stale };
+  }
+  return event.type === EventType.Attach ? attach(event, row, ports) : detach(event, row, ports);
+}
+
+async function attach(event: InterfaceEvent, row: PortRow | undefined, ports: AgentPorts): Promise<HandlerOutcome> {
+  const data = event.data;
+  const change = await ports.host.configure(data, event.source);
+  await patchNodeState(ports);
+  // The row names this node by its database name; the event may have used the Kubernetes one.
+  const applied: InterfaceEventData = { ...data, nodeName: ports.node.dbName };
+  const written = row ? await ports.store.markConfigured(applied) : false;
+  await ports.store.recordOutcome({
+    portId: data.portId,
+    nodeName: ports.node.dbName,
+    generation: data.generation,
+    contentDigest: contentDigest(applied),
+    outcome: 'configured',
+    interfaceName: change.name,
+    lastError: null,
+    eventId: event.id,
+  });
+  const where = row ? (written ? 'netplan_success=1' : 'row changed meanwhile, netplan_success left for its own event') : 'no row (external event)';
+  return {
+    result: change.changed ? 'configured' : 'unchanged',
+    interfaceName: change.name,
+    detail: `${change.changed ? 'applied' : 'already in place, no apply'}; ${where}`,
+  };
+}
+
+async function detach(event: InterfaceEvent, row: PortRow | undefined, ports: AgentPorts): Promise<HandlerOutcome> {
+  const data = event.data;
+  const removed = await ports.host.remove(data.portId);
+  await patchNodeState(ports);
+  // Conditional on this node: a port that moved keeps the new node's netplan_success.
+  const applied: InterfaceEventData = { ...data, nodeName: ports.node.dbName };
+  const written = row ? await ports.store.markRemoved(applied) : false;
+  await ports.store.recordOutcome({
+    portId: data.portId,
+    nodeName: ports.node.dbName,
+    generation: data.generation,
+    contentDigest: contentDigest(applied),
+    outcome: 'removed',
+    interfaceName: removed.name,
+    lastError: null,
+    eventId: event.id,
+  });
+  const where = row ? (written ? 'netplan_success=0' : 'row changed meanwhile, left for its own event') : 'no row (external event)';
+  return {
+    result: removed.changed ? 'removed' : 'absent',
+    interfaceName: removed.name,
+    detail: `${removed.changed ? 'removed and applied' : 'nothing to remove'}; ${where}`,
+  };
+}

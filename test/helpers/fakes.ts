@@ -1,0 +1,179 @@
+import { createRingLogger } from '../../src/log/logger.js';
+import { sameContent } from '../../src/agent/node-state.js';
+import { isInvalid } from '../../src/events/network.js';
+import type { InterfaceEventData } from '../../src/events/types.js';
+import type {
+  AgentPorts,
+  ConfiguredInterface,
+  HostChange,
+  InterfaceHost,
+  InterfaceStore,
+  NodeInterfaceState,
+  NodePatcher,
+  NodePorts,
+  PortOutcomeRecord,
+  PortRow,
+} from '../../src/agent/ports.js';
+import { configuredFrom } from './builders.js';
+
+/**
+ * Hand-written fakes of the agent's ports. They keep state in plain maps and record every
+ * call, so a unit test arranges rows and files, acts, and asserts on what was written,
+ * applied and patched — no stubs of SDKs, no network.
+ */
+
+/** InterfaceStore over a map of rows; `failNext` makes the next call of a method throw. */
+export class FakeStore implements InterfaceStore {
+  rows = new Map<string, PortRow>();
+  outcomes: PortOutcomeRecord[] = [];
+  /** node_table names. */
+  nodeNames: string[] = ['worker-1'];
+  calls: string[] = [];
+  private failures = new Map<string, Error>();
+
+  constructor(rows: PortRow[] = []) {
+    for (const r of rows) this.rows.set(r.portId, structuredClone(r));
+  }
+
+  failNext(method: keyof InterfaceStore, err = new Error(`fake ${method} failure`)): void {
+    this.failures.set(method, err);
+  }
+
+  private enter(method: string): void {
+    this.calls.push(method);
+    const err = this.failures.get(method);
+    if (err) {
+      this.failures.delete(method);
+      throw err;
+    }
+  }
+
+  async getPort(portId: string): Promise<PortRow | undefined> {
+    this.enter('getPort');
+    const r = this.rows.get(portId);
+    return r && structuredClone(r);
+  }
+
+  async markConfigured(applied: InterfaceEventData): Promise<boolean> {
+    this.enter('markConfigured');
+    const r = this.rows.get(applied.portId);
+    if (!r || r.deleted || r.nodeName !== applied.nodeName || r.generation !== applied.generation || isInvalid(r.data)) return false;
+    if (!sameContent(r.data, applied)) return false;
+    r.netplanSuccess = true;
+    return true;
+  }
+
+  async markRemoved(data: InterfaceEventData): Promise<boolean> {
+    this.enter('markRemoved');
+    const r = this.rows.get(data.portId);
+    if (!r || !r.deleted || r.nodeName !== data.nodeName || r.generation !== data.generation) return false;
+    r.netplanSuccess = false;
+    return true;
+  }
+
+  async recordOutcome(record: PortOutcomeRecord): Promise<void> {
+    this.enter('recordOutcome');
+    this.outcomes.push(record);
+    const r = this.rows.get(record.portId);
+    if (r) r.lastFailure = record.outcome === 'failed' ? { generation: record.generation, error: record.lastError ?? '' } : null;
+  }
+
+  async listNodePorts(nodeName: string): Promise<NodePorts> {
+    this.enter('listNodePorts');
+    return {
+      nodeName,
+      known: this.nodeNames.includes(nodeName),
+      rows: [...this.rows.values()].filter((r) => r.nodeName === nodeName).map((r) => structuredClone(r)),
+    };
+  }
+
+  async findNodeNames(name: string): Promise<string[]> {
+    this.enter('findNodeNames');
+    const label = (n: string) => n.split('.')[0];
+    return this.nodeNames.filter((n) => n === name || label(n) === name || n === label(name));
+  }
+}
+
+/** InterfaceHost over a map of configured ports; counts applies so duplicates can be shown to cost none. */
+export class FakeHost implements InterfaceHost {
+  configured = new Map<string, ConfiguredInterface>();
+  applies = 0;
+  calls: string[] = [];
+  /** When set, configure() throws it (after nothing was changed, as a rollback leaves it). */
+  configureError: Error | undefined;
+  private nextIndex = 0;
+  private names = new Map<string, string>();
+
+  constructor(initial: ConfiguredInterface[] = []) {
+    for (const c of initial) {
+      this.configured.set(c.portId, c);
+      this.names.set(c.macAddress, c.name);
+      this.nextIndex = Math.max(this.nextIndex, Number(c.name.replace(/\D/g, '')) + 1);
+    }
+  }
+
+  async configure(data: InterfaceEventData, origin: string): Promise<HostChange> {
+    this.calls.push(`configure ${data.portId}`);
+    if (this.configureError) throw this.configureError;
+    let name = this.names.get(data.macAddress);
+    if (!name) {
+      name = `multinic${this.nextIndex++}`;
+      this.names.set(data.macAddress, name);
+    }
+    const existing = this.configured.get(data.portId);
+    if (existing && sameContent(existing, data)) return { name, changed: false };
+    this.configured.set(data.portId, configuredFrom(data, name, origin));
+    this.applies++;
+    return { name, changed: true };
+  }
+
+  async remove(portId: string): Promise<{ name: string | null; changed: boolean }> {
+    this.calls.push(`remove ${portId}`);
+    const existing = this.configured.get(portId);
+    if (!existing) return { name: null, changed: false };
+    this.configured.delete(portId);
+    this.applies++;
+    return { name: existing.name, changed: true };
+  }
+
+  async listConfigured(): Promise<ConfiguredInterface[]> {
+    return [...this.configured.values()];
+  }
+}
+
+/** NodePatcher that keeps every patch; `failNext` makes the next one throw. */
+export class FakePatcher implements NodePatcher {
+  patches: Array<{ node: string; state: NodeInterfaceState }> = [];
+  private failure: Error | undefined;
+
+  failNext(err = new Error('fake Kubernetes API failure')): void {
+    this.failure = err;
+  }
+
+  async patchInterfaces(kubeNodeName: string, state: NodeInterfaceState): Promise<void> {
+    if (this.failure) {
+      const err = this.failure;
+      this.failure = undefined;
+      throw err;
+    }
+    this.patches.push({ node: kubeNodeName, state: structuredClone(state) });
+  }
+
+  get last(): NodeInterfaceState | undefined {
+    return this.patches.at(-1)?.state;
+  }
+}
+
+/** Ports wired from the fakes, with a ring-buffer logger the test can read. */
+export function fakePorts(
+  { store = new FakeStore(), host = new FakeHost(), nodes = new FakePatcher(), node = { kubeName: 'worker-1', dbName: 'worker-1' } }: Partial<{
+    store: FakeStore;
+    host: FakeHost;
+    nodes: FakePatcher;
+    node: AgentPorts['node'];
+  }> = {},
+) {
+  const { log, records } = createRingLogger('agent-test');
+  const ports: AgentPorts = { store, host, nodes, log, node, now: () => new Date() };
+  return { ports, store, host, nodes, records };
+}
