@@ -1,0 +1,33 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The publisher's Prometheus metrics, registered on the process registry the HTTP server serves. */
+export interface PublisherMetrics {
+  /** Events confirmed by the broker, by CloudEvents type and reason (new, changed, resend). */
+  published: Counter<'type' | 'reason'>;
+  /** Publishes the broker did not confirm (retried next cycle). */
+  publishFailures: Counter<never>;
+  /** Rows that cannot become an event, counted once per (port, generation, content). */
+  malformed: Counter<never>;
+  /** Resends skipped because the agent recorded the same generation and content as failed. */
+  skippedFailed: Counter<never>;
+  /** Rows needing work in the last complete sweep of the pending set. */
+  pending: Gauge<never>;
+  /** 1 while this replica holds the publisher lock. */
+  leader: Gauge<never>;
+  /** Wall time of one poll cycle, seconds. */
+  pollDuration: Histogram<never>;
+}
+
+/** Defines the publisher metrics on `registry` (names prefixed `multinic_publisher_`). */
+export function createPublisherMetrics(registry: Registry): PublisherMetrics {
+  const registers = [registry];
+  return {
+    published: new Counter({ name: 'multinic_publisher_events_published_total', help: 'Events confirmed by RabbitMQ, by type and reason.', labelNames: ['type', 'reason'] as const, registers }),
+    publishFailures: new Counter({ name: 'multinic_publisher_publish_failures_total', help: 'Publishes not confirmed by RabbitMQ; retried next cycle.', registers }),
+    malformed: new Counter({ name: 'multinic_publisher_malformed_rows_total', help: 'Rows skipped because they cannot become a valid event (once per port, generation and content).', registers }),
+    skippedFailed: new Counter({ name: 'multinic_publisher_resends_skipped_failed_total', help: 'Resends skipped because the agent recorded this generation and content as failed.', registers }),
+    pending: new Gauge({ name: 'multinic_publisher_pending_rows', help: 'Rows needing attach or detach work in the last complete sweep.', registers }),
+    leader: new Gauge({ name: 'multinic_publisher_is_leader', help: '1 while this replica holds the publisher lock and publishes.', registers }),
+    pollDuration: new Histogram({ name: 'multinic_publisher_poll_duration_seconds', help: 'Duration of one poll cycle.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
+  };
+}

@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { interfaceDataFromRow, type InterfaceRowWithSubnet } from '../db/interface-row.js';
+import { buildEvent, contentDigest } from '../events/build.js';
+import { isInvalid } from '../events/network.js';
+import { EventType, type InterfaceEventData } from '../events/types.js';
+import { reasonOf } from '../errors/classify.js';
+import type { PublisherPorts } from './ports.js';
+import { Decision, PublishTracker, type Candidate } from './tracker.js';
+
+/** What the poll carries from one cycle to the next; built once by `createPollState`. */
+export interface PollState {
+  tracker: PublishTracker;
+  /** Keyset cursor: the last id of a full page, 0 at the start of a sweep. */
+  cursor: number;
+  /** Pending rows counted so far in this sweep. */
+  sweepPending: number;
+  nextNodeRefreshAt: number;
+  wasLeader: boolean;
+  lastPublishFailure: string | undefined;
+}
+
+export function createPollState(resendAfterMs: number): PollState {
+  return { tracker: new PublishTracker(resendAfterMs), cursor: 0, sweepPending: 0, nextNodeRefreshAt: 0, wasLeader: false, lastPublishFailure: undefined };
+}
+
+/** What one cycle did, for tests and the benchmark. */
+export interface CycleResult {
+  active: boolean;
+  rows: number;
+  published: number;
+  failed: number;
+  malformed: number;
+}
+
+interface Work {
+  candidate: Candidate;
+  data: InterfaceEventData;
+  decision: Decision;
+}
+
+function malformedKey(row: InterfaceRowWithSubnet): string {
+  return createHash('sha256').update(JSON.stringify(row)).digest('hex').slice(0, 32);
+}
+
+/**
+ * One publisher cycle, a function of (ports, state) that the interval trigger invokes:
+ * check leadership; refresh node queues when due; read one page of pending rows with the
+ * one indexed query; turn each into an event (malformed rows reported once and skipped);
+ * publish what the tracker says is new, changed or due for a resend, and record only what
+ * the broker confirmed. A failure of the query or the lock throws (the trigger logs it
+ * and the next cycle retries); a failed publish is counted and retried next cycle.
+ */
+export async function pollOnce(ports: PublisherPorts, state: PollState): Promise<CycleResult> {
+  const { log, metrics, settings } = ports;
+  const result: CycleResult = { active: false, rows: 0, published: 0, failed: 0, malformed: 0 };
+  const stopTimer = metrics.pollDuration.startTimer();
+  try {
+    const active = await ports.leader.ensure();
+    metrics.leader.set(active ? 1 : 0);
+    if (!active) {
+      // Another replica publishes meanwhile; what this one remembers is stale by the
+      // time it takes over, and a resend then is cheaper than a missed event.
+      state.tracker.clear();
+      state.cursor = 0;
+      state.sweepPending = 0;
+      state.wasLeader = false;
+      return result;
+    }
+    result.active = true;
+    if (!state.wasLeader) {
+      state.wasLeader = true;
+      state.nextNodeRefreshAt = 0;
+    }
+    const nowMs = ports.now().getTime();
+    if (nowMs >= state.nextNodeRefreshAt) {
+      const nodes = await ports.nodes.listNodes();
+      await ports.broker.declareNodes(nodes);
+      state.nextNodeRefreshAt = nowMs + settings.nodeRefreshMs;
+    }
+
+    const rows = await ports.rows.pendingAfter(state.cursor, settings.batchSize);
+    result.rows = rows.length;
+    const sweepDone = rows.length < settings.batchSize;
+    state.cursor = sweepDone ? 0 : rows.at(-1)!.id;
+    state.tracker.observe(rows.map((r) => r.port_id));
+
+    const work: Work[] = [];
+    for (const row of rows) {
+      const data = interfaceDataFromRow(row);
+      if (isInvalid(data)) {
+        result.malformed++;
+        if (state.tracker.shouldReportMalformed(row.port_id, malformedKey(row))) {
+          metrics.malformed.inc();
+          log.warn({ portId: row.port_id, node: row.attached_node_name, reason: data.error }, `skipping malformed row of port ${JSON.stringify(row.port_id)}: ${data.error}`);
+        }
+        continue;
+      }
+      const candidate: Candidate = { portId: data.portId, type: row.deleted_at ? EventType.Detach : EventType.Attach, generation: data.generation, digest: contentDigest(data) };
+      const decision = state.tracker.decide(candidate, nowMs);
+      if (decision !== Decision.Skip) work.push({ candidate, data, decision });
+    }
+
+    const toPublish = await withoutKnownFailures(ports, work);
+    await publishAll(ports, state, toPublish, result);
+
+    state.sweepPending += rows.length;
+    if (sweepDone) {
+      metrics.pending.set(state.sweepPending);
+      state.sweepPending = 0;
+      state.tracker.completeSweep();
+    }
+    return result;
+  } finally {
+    stopTimer();
+  }
+}
+
+/** Drops resends the agent already recorded as failed for this generation and content: they would only dead-letter again. */
+async function withoutKnownFailures(ports: PublisherPorts, work: Work[]): Promise<Work[]> {
+  const resends = work.filter((w) => w.decision === Decision.Resend);
+  if (resends.length === 0) return work;
+  const failed = await ports.outcomes.failedAmong(resends.map((w) => w.candidate.portId));
+  if (failed.length === 0) return work;
+  const dead = new Set(failed.map((f) => `${f.portId}|${f.generation}|${f.contentDigest}`));
+  return work.filter((w) => {
+    const skip = w.decision === Decision.Resend && dead.has(`${w.candidate.portId}|${w.candidate.generation}|${w.candidate.digest}`);
+    if (skip) {
+      ports.metrics.skippedFailed.inc();
+      ports.log.debug({ portId: w.candidate.portId, generation: w.candidate.generation }, 'not resending: the agent recorded this generation as failed');
+    }
+    return !skip;
+  });
+}
+
+async function publishAll(ports: PublisherPorts, state: PollState, work: Work[], result: CycleResult): Promise<void> {
+  if (work.length === 0) return;
+  const { broker, leader, log, metrics, settings } = ports;
+  // An event for a node whose queue is not declared yet would go to multinic.unroutable
+  // instead of waiting for the node's agent.
+  const undeclared = [...new Set(work.map((w) => w.data.nodeName))].filter((n) => !broker.isDeclared(n));
+  if (undeclared.length) await broker.declareNodes(undeclared);
+
+  const failures = new Map<string, number>();
+  await Promise.all(
+    work.map(async ({ candidate, data, decision }) => {
+      // The lock connection may drop during a cycle: stop at once, the other replica takes over.
+      if (!leader.isLeader()) return;
+      const event = buildEvent(candidate.type, data, { source: settings.source, now: ports.now });
+      try {
+        await broker.publish(event);
+      } catch (err) {
+        result.failed++;
+        metrics.publishFailures.inc();
+        const reason = reasonOf(err);
+        failures.set(reason, (failures.get(reason) ?? 0) + 1);
+        return;
+      }
+      state.tracker.recordSent(candidate, ports.now().getTime());
+      result.published++;
+      metrics.published.inc({ type: candidate.type, reason: decision });
+      log.info(
+        { eventId: event.id, type: event.type, node: data.nodeName, portId: data.portId, generation: data.generation, reason: decision },
+        `published ${candidate.type === EventType.Attach ? 'attach' : 'detach'} of port ${data.portId} to node ${data.nodeName}`,
+      );
+    }),
+  );
+  if (failures.size === 0) {
+    if (state.lastPublishFailure !== undefined) log.info('publishing works again');
+    state.lastPublishFailure = undefined;
+    return;
+  }
+  const summary = [...failures].map(([reason, n]) => `${n} x ${reason}`).join('; ');
+  const key = [...failures.keys()].sort().join('|');
+  if (key !== state.lastPublishFailure) log.warn({ failed: result.failed }, `events not confirmed by RabbitMQ, retrying next cycle: ${summary}`);
+  state.lastPublishFailure = key;
+}
