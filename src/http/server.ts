@@ -1,0 +1,96 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Log } from '../log/logger.js';
+
+/** One readiness condition, e.g. `{ name: 'amqp', check: () => trigger.consuming() }`. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => boolean | Promise<boolean>;
+}
+
+export interface HttpServerOptions {
+  /** 0 picks a free port; the returned `port` says which. */
+  port: number;
+  /** Default `0.0.0.0` so the kubelet's probes reach it. */
+  host?: string;
+  registry: Registry;
+  readiness: ReadinessCheck[];
+  log: Pick<Log, 'info' | 'warn' | 'error'>;
+}
+
+export interface HttpServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A check that does not answer within this long counts as failing, so /readyz never hangs a probe. */
+const CHECK_TIMEOUT_MS = 3_000;
+
+async function runCheck({ check }: ReadinessCheck): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+    timer.unref();
+  });
+  try {
+    return (await Promise.race([Promise.resolve().then(check), timeout])) === true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/**
+ * Health and metrics over plain node:http (no framework, nothing to configure):
+ * `GET /healthz` 200 `ok` while the process is alive; `GET /readyz` 200 when every check
+ * passes, else 503 with `{ "ready": false, "failing": [names] }`; `GET /metrics` the
+ * registry in Prometheus text format; anything else 404. Resolves once listening.
+ */
+export async function startHttpServer({ port, host = '0.0.0.0', registry, readiness, log }: HttpServerOptions): Promise<HttpServer> {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    if (path === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+    if (path === '/readyz') {
+      const results = await Promise.all(readiness.map(async (c) => ({ name: c.name, ok: await runCheck(c) })));
+      const failing = results.filter((r) => !r.ok).map((r) => r.name);
+      const body = JSON.stringify(failing.length ? { ready: false, failing } : { ready: true, checks: results.map((r) => r.name) });
+      return send(res, failing.length ? 503 : 200, 'application/json', `${body}\n`);
+    }
+    if (path === '/metrics') return send(res, 200, registry.contentType, await registry.metrics());
+    return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err, path: req.url }, 'HTTP request failed');
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else res.destroy();
+    });
+  });
+  // Probes must not keep a stopping process alive.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actual = (server.address() as AddressInfo).port;
+  log.info({ port: actual, host }, 'serving /healthz, /readyz and /metrics');
+  return {
+    port: actual,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

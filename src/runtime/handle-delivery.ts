@@ -1,0 +1,184 @@
+import type { HandlerOutcome } from '../agent/ports.js';
+import { classify, reasonOf, Verdict } from '../errors/classify.js';
+import { InvalidEventError } from '../errors/errors.js';
+import { Header } from '../events/amqp-properties.js';
+import type { InterfaceEvent } from '../events/types.js';
+import { parseEvent } from '../events/validate.js';
+import { DeadLetterReason, type AgentMetrics } from '../http/metrics.js';
+import type { Log } from '../log/logger.js';
+
+/**
+ * One message as the trigger hands it over: its bytes, what the broker said about it, and
+ * the only four things that may be done with it. Built by the queue trigger around an
+ * amqplib message and its channel; built by hand in unit tests.
+ */
+export interface Delivery {
+  content: Buffer;
+  messageId?: string;
+  headers: Record<string, unknown>;
+  /** How often the broker delivered it before (quorum queue `x-delivery-count`; 0 the first time). */
+  deliveryCount: number;
+  /** False once the channel it came on has closed: it can no longer be settled and will be redelivered. */
+  isOpen(): boolean;
+  ack(): void;
+  /** nack with requeue: the broker counts it against x-delivery-limit. */
+  requeue(): void;
+  /** Publishes a copy to multinic.dead with the reason and resolves on the broker's confirm. */
+  deadLetter(reason: string): Promise<void>;
+}
+
+/** Everything `handleDelivery` needs besides the message; see QueueTriggerOptions for meanings. */
+export interface DeliveryContext {
+  node: string;
+  acceptNodeNames: readonly string[];
+  maxMessageBytes: number;
+  handler: (event: InterfaceEvent, log: Log) => Promise<HandlerOutcome>;
+  onFinalFailure?: (event: InterfaceEvent, err: unknown, log: Log) => Promise<void>;
+  maxRetries: number;
+  /** Deliveries the broker allows before it dead-letters (the queue's x-delivery-limit). */
+  deliveryLimit: number;
+  backoff: (attempt: number) => number;
+  sleep: (ms: number) => Promise<void>;
+  /** True once the trigger is stopping: transient retries end early and the message goes back to the queue. */
+  stopping: () => boolean;
+  log: Log;
+  metrics?: AgentMetrics;
+}
+
+const MAX_LOGGED_HEADER_CHARS = 200;
+
+/** A header as text for a log field; hostile input may put anything there. */
+function headerText(v: unknown): string | undefined {
+  const s = typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'number' ? String(v) : undefined;
+  return s?.slice(0, MAX_LOGGED_HEADER_CHARS);
+}
+
+/** The reason for the dead-letter header: an invalid event's own message says it best. */
+function headerReason(err: unknown): string {
+  return err instanceof InvalidEventError ? err.message : reasonOf(err);
+}
+
+/** Settles the message unless its channel is gone; reports whether it could. */
+function trySettle(d: Delivery, how: 'ack' | 'requeue'): boolean {
+  if (!d.isOpen()) return false;
+  try {
+    d[how]();
+    return true;
+  } catch {
+    // amqplib throws when the channel closed between the check and the call.
+    return false;
+  }
+}
+
+const CHANNEL_GONE = 'the channel closed before the message could be settled; the broker redelivers it and the handler is idempotent';
+
+/** Runs the final-failure hook; its own failure is reported, never thrown, so the message is still settled. */
+async function recordFailure(ctx: DeliveryContext, event: InterfaceEvent, err: unknown, log: Log): Promise<string | undefined> {
+  if (!ctx.onFinalFailure) return undefined;
+  try {
+    await ctx.onFinalFailure(event, err, log);
+    return undefined;
+  } catch (recordErr) {
+    return reasonOf(recordErr);
+  }
+}
+
+async function deadLetterInvalid(d: Delivery, ctx: DeliveryContext, err: unknown, log: Log): Promise<void> {
+  const reason = headerReason(err);
+  try {
+    await d.deadLetter(reason);
+  } catch (dlErr) {
+    log.warn({ reason, deadLetterError: reasonOf(dlErr) }, 'invalid message could not be dead-lettered; left for redelivery');
+    return;
+  }
+  const acked = trySettle(d, 'ack');
+  ctx.metrics?.events.inc({ type: 'unknown', outcome: 'invalid' });
+  ctx.metrics?.deadLetters.inc({ reason: DeadLetterReason.Invalid });
+  log.warn({ reason, ...(acked ? {} : { note: CHANNEL_GONE }) }, 'invalid message dead-lettered; nothing was applied');
+}
+
+async function deadLetterPermanent(d: Delivery, ctx: DeliveryContext, event: InterfaceEvent, err: unknown, log: Log, type: string, attempts: number): Promise<void> {
+  const reason = headerReason(err);
+  const recordError = await recordFailure(ctx, event, err, log);
+  try {
+    await d.deadLetter(reason);
+  } catch (dlErr) {
+    log.error({ err, reason, recordError, deadLetterError: reasonOf(dlErr), attempts }, 'permanent failure; could not dead-letter it, left for redelivery');
+    return;
+  }
+  const acked = trySettle(d, 'ack');
+  ctx.metrics?.events.inc({ type, outcome: 'dead-lettered' });
+  ctx.metrics?.deadLetters.inc({ reason: DeadLetterReason.Permanent });
+  log.error({ err, reason, recordError, attempts, ...(acked ? {} : { note: CHANNEL_GONE }) }, 'permanent failure; event dead-lettered');
+}
+
+async function giveBack(d: Delivery, ctx: DeliveryContext, event: InterfaceEvent, err: unknown, log: Log, type: string, attempts: number): Promise<void> {
+  const reason = reasonOf(err);
+  if (!d.isOpen()) {
+    log.warn({ err, reason, attempts, note: CHANNEL_GONE }, 'transient failure');
+    return;
+  }
+  // The broker dead-letters a message returned on this delivery: record the failure first
+  // so the row shows it.
+  const last = d.deliveryCount >= ctx.deliveryLimit;
+  const recordError = last ? await recordFailure(ctx, event, err, log) : undefined;
+  const requeued = trySettle(d, 'requeue');
+  const fields = { err, reason, attempts, recordError, deliveryLimit: ctx.deliveryLimit, ...(requeued ? {} : { note: CHANNEL_GONE }) };
+  if (last) {
+    ctx.metrics?.events.inc({ type, outcome: 'dead-lettered' });
+    ctx.metrics?.deadLetters.inc({ reason: DeadLetterReason.DeliveryLimit });
+    log.error(fields, 'transient failure on the last delivery allowed; the broker dead-letters the event');
+  } else {
+    ctx.metrics?.events.inc({ type, outcome: 'requeued' });
+    log.warn(fields, 'transient failure; event returned to the queue for redelivery');
+  }
+}
+
+/**
+ * Takes one message from arrival to settlement, and is the only place a failure is
+ * logged: parse and validate (invalid: dead-letter with the reason, then ack — nothing
+ * reaches the handler); run the handler; on a transient failure retry in process with
+ * backoff up to `maxRetries`, then requeue so the broker's delivery limit bounds it; on a
+ * permanent one record the failure, dead-letter with the reason, then ack. Acknowledges
+ * last. Never throws.
+ */
+export async function handleDelivery(d: Delivery, ctx: DeliveryContext): Promise<void> {
+  const fromHeaders = ctx.log.child({
+    eventId: headerText(d.messageId) ?? null,
+    node: headerText(d.headers[Header.Node]) ?? ctx.node,
+    portId: headerText(d.headers[Header.Port]) ?? null,
+    deliveryCount: d.deliveryCount,
+  });
+  let event: InterfaceEvent;
+  try {
+    event = parseEvent(d.content, { maxBytes: ctx.maxMessageBytes, nodeNames: ctx.acceptNodeNames });
+  } catch (err) {
+    await deadLetterInvalid(d, ctx, err, fromHeaders);
+    return;
+  }
+  const log = ctx.log.child({ eventId: event.id, node: event.data.nodeName, portId: event.data.portId, deliveryCount: d.deliveryCount });
+  const type = event.type.split('.').at(-1) ?? 'unknown';
+  for (let attempt = 0; ; attempt++) {
+    const started = performance.now();
+    let outcome: HandlerOutcome;
+    try {
+      outcome = await ctx.handler(event, log);
+    } catch (err) {
+      ctx.metrics?.applyDuration.observe({ type, result: 'error' }, (performance.now() - started) / 1000);
+      if (classify(err) === Verdict.DeadLetter) return deadLetterPermanent(d, ctx, event, err, log, type, attempt + 1);
+      if (attempt >= ctx.maxRetries || ctx.stopping() || !d.isOpen()) return giveBack(d, ctx, event, err, log, type, attempt + 1);
+      ctx.metrics?.retries.inc();
+      const delayMs = ctx.backoff(attempt);
+      log.debug({ reason: reasonOf(err), attempt: attempt + 1, delayMs }, 'transient failure; retrying in process');
+      await ctx.sleep(delayMs);
+      continue;
+    }
+    ctx.metrics?.applyDuration.observe({ type, result: 'ok' }, (performance.now() - started) / 1000);
+    const acked = trySettle(d, 'ack');
+    ctx.metrics?.events.inc({ type, outcome: outcome.result });
+    const fields = { result: outcome.result, interfaceName: outcome.interfaceName, detail: outcome.detail, attempts: attempt + 1 };
+    if (acked) log.info(fields, 'event handled');
+    else log.warn({ ...fields, note: CHANNEL_GONE }, 'event handled');
+    return;
+  }
+}

@@ -1,0 +1,166 @@
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { HandlerOutcome } from '../agent/ports.js';
+import type { AmqpConnectionManager } from '../amqp/connection.js';
+import { declareCore, declareNodeQueue, DELIVERY_LIMIT, nodeQueueName } from '../amqp/topology.js';
+import { reasonOf } from '../errors/classify.js';
+import type { InterfaceEvent } from '../events/types.js';
+import type { AgentMetrics } from '../http/metrics.js';
+import type { Log } from '../log/logger.js';
+import { backoffDelay } from './backoff.js';
+import { publishDeadLetter } from './dead-letter.js';
+import { handleDelivery, type Delivery, type DeliveryContext } from './handle-delivery.js';
+
+export interface QueueTriggerOptions {
+  /** From src/amqp/connection.ts; the entry point owns and closes it. */
+  connection: AmqpConnectionManager;
+  /** Database node name: the trigger consumes `multinic.node.<node>`. */
+  node: string;
+  /** nodeNames accepted in events (the database name and the Kubernetes name); any other is invalid. */
+  acceptNodeNames: readonly string[];
+  /** Largest body accepted; a larger one is dead-lettered unread. */
+  maxMessageBytes: number;
+  /** The handler: a function of the event (its ports are bound by the entry point). Logs nothing about failures. */
+  handler: (event: InterfaceEvent, log: Log) => Promise<HandlerOutcome>;
+  /** Records "failed" before the event is dead-lettered (permanent failure, or the last delivery allowed). */
+  onFinalFailure?: (event: InterfaceEvent, err: unknown, log: Log) => Promise<void>;
+  /** In-process retries of a transient failure before the message goes back to the queue. */
+  maxRetries: number;
+  /** Delay before in-process retry `attempt` (0-based); default `backoffDelay` (200 ms .. 10 s, full jitter). */
+  backoff?: (attempt: number) => number;
+  sleep?: (ms: number) => Promise<void>;
+  log: Log;
+  metrics?: AgentMetrics;
+}
+
+export interface QueueTrigger {
+  /** True only while a consumer is registered on a live channel (the readiness check). */
+  consuming(): boolean;
+  /** Cancels the consumer, waits for the message in hand to be settled, closes the channel. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** One underlying channel's life; a reconnect makes a new one. */
+interface ChannelState {
+  ch: ConfirmChannel;
+  open: boolean;
+  consumerTag?: string;
+}
+
+/** How long after losing its channel (with the connection still up) the trigger forces a reconnect. */
+const CHANNEL_RECOVERY_MS = 1_000;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Consumes one node's queue and runs the handler for each event, one at a time, in
+ * order. The channel's setup (declare the contract's exchanges and the node queue with
+ * the shared arguments, prefetch 1, consume) is idempotent and re-runs on every
+ * reconnect, so a broker restart or a cut connection heals by itself. Every message is
+ * settled on the channel it arrived on; what happens to it is decided in
+ * `handleDelivery`. Does not wait for the broker: `consuming()` says when it is served.
+ */
+export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<QueueTrigger> {
+  const { connection, node, log } = opts;
+  const queue = nodeQueueName(node);
+  let stopping = false;
+  let current: ChannelState | undefined;
+  // Serialises handling across channels: after a reconnect, the redelivery of a message
+  // must not run beside the handler still busy with it on the old channel.
+  let tail: Promise<void> = Promise.resolve();
+
+  const ctx: DeliveryContext = {
+    node,
+    acceptNodeNames: opts.acceptNodeNames,
+    maxMessageBytes: opts.maxMessageBytes,
+    handler: opts.handler,
+    onFinalFailure: opts.onFinalFailure,
+    maxRetries: opts.maxRetries,
+    deliveryLimit: DELIVERY_LIMIT,
+    backoff: opts.backoff ?? ((attempt) => backoffDelay(attempt)),
+    sleep: opts.sleep ?? defaultSleep,
+    stopping: () => stopping,
+    log,
+    metrics: opts.metrics,
+  };
+
+  const deliveryOf = (state: ChannelState, msg: ConsumeMessage): Delivery => {
+    const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+    const count = headers['x-delivery-count'];
+    return {
+      content: msg.content,
+      messageId: msg.properties.messageId as string | undefined,
+      headers,
+      deliveryCount: typeof count === 'number' && count > 0 ? count : 0,
+      isOpen: () => state.open,
+      ack: () => state.ch.ack(msg),
+      requeue: () => state.ch.nack(msg, false, true),
+      deadLetter: (reason) => publishDeadLetter(state.ch, msg, reason, queue),
+    };
+  };
+
+  // A channel can close while the connection stays up (a channel error, the queue deleted
+  // under us). amqp-connection-manager only rebuilds channels on a new connection, so force
+  // one, unless a reconnect already gave us a fresh channel meanwhile.
+  const recoverLater = (state: ChannelState, why: string) => {
+    setTimeout(() => {
+      if (stopping || current !== state || !connection.isConnected()) return;
+      log.warn({ queue, why }, 'lost the consumer channel; reconnecting to restore it');
+      connection.reconnect();
+    }, CHANNEL_RECOVERY_MS).unref();
+  };
+
+  const setup = async (ch: ConfirmChannel): Promise<void> => {
+    const state: ChannelState = { ch, open: true };
+    current = state;
+    ch.on('error', (err: Error) => log.warn({ queue, reason: reasonOf(err) }, 'AMQP channel error'));
+    ch.on('close', () => {
+      state.open = false;
+      state.consumerTag = undefined;
+      recoverLater(state, 'channel closed');
+    });
+    if (stopping) return;
+    await declareCore(ch);
+    await declareNodeQueue(ch, node);
+    await ch.prefetch(1);
+    const { consumerTag } = await ch.consume(queue, (msg) => {
+      if (msg === null) {
+        // The broker cancelled us (queue deleted): nothing else will bring the consumer back.
+        state.consumerTag = undefined;
+        recoverLater(state, 'consumer cancelled by the broker');
+        return;
+      }
+      tail = tail
+        .then(() => handleDelivery(deliveryOf(state, msg), ctx))
+        .catch((err: unknown) => log.error({ queue, err }, 'unexpected failure while handling a message'));
+    });
+    state.consumerTag = consumerTag;
+    log.info({ queue }, 'consuming');
+  };
+
+  const wrapper = connection.createChannel({ name: `queue-trigger ${queue}`, confirm: true, setup });
+  // Without a listener an 'error' event would crash the process; the setup re-runs on the next connect.
+  wrapper.on('error', (err: Error) => log.error({ queue, reason: reasonOf(err) }, 'AMQP channel setup failed'));
+
+  let stopped: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    const state = current;
+    if (state?.open && state.consumerTag) {
+      const tag = state.consumerTag;
+      state.consumerTag = undefined;
+      await state.ch.cancel(tag).catch((err: unknown) => log.warn({ queue, reason: reasonOf(err) }, 'could not cancel the consumer'));
+    }
+    // Wait until no message is in hand; a delivery that raced the cancel extends the tail.
+    for (let seen: Promise<void> | undefined; seen !== tail; ) {
+      seen = tail;
+      await seen;
+    }
+    await wrapper.close().catch((err: unknown) => log.warn({ queue, reason: reasonOf(err) }, 'could not close the channel'));
+    log.info({ queue }, 'stopped consuming');
+  };
+
+  return {
+    consuming: () => !stopping && !!current?.open && !!current.consumerTag,
+    stop: () => (stopped ??= stop()),
+  };
+}
