@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Creates (or updates) the publisher's RabbitMQ user. Usage:
+#
+#   RABBITMQ_ADMIN_USER=admin RABBITMQ_ADMIN_PASSWORD=... scripts/rabbitmq/publisher-user.sh [user] [vhost]
+#
+# The user defaults to `multinic-publisher`; the password is PUBLISHER_PASSWORD if set,
+# else a new random one printed once on stdout.
+#
+# Permissions (regexes over exchange and queue names):
+#   configure  ^multinic\.(events|dead|unroutable|node\..+)$   declare the exchanges, side queues and every node queue
+#   write      ^multinic\.(events|dead|unroutable|node\..+)$   publish events; bind queues to the exchanges
+#   read       ^multinic\.(events|dead|unroutable)$             bindings need read on the source exchange; never a node queue
+# It cannot consume any node's queue. `multinic publish` (by hand) uses this user too.
+set -euo pipefail
+# shellcheck source=scripts/rabbitmq/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+[[ $# -le 2 ]] || die "usage: $(basename "$0") [user] [vhost]"
+user="${1:-multinic-publisher}"
+vhost="${2:-/}"
+[[ "$user" =~ ^[A-Za-z0-9._-]{1,200}$ ]] || die "user name '$user' must be letters, digits, '.', '-', '_'"
+require_admin
+
+password="${PUBLISHER_PASSWORD:-}"
+generated=0
+if [[ -z "$password" ]]; then
+  password="$(new_password)"
+  generated=1
+fi
+[[ "$password" != *[\"\\]* ]] || die "PUBLISHER_PASSWORD must not contain quotes or backslashes"
+
+names='multinic\\.(events|dead|unroutable|node\\..+)'
+api PUT "/users/$(urlencode "$user")" "{\"password\":\"${password}\",\"tags\":\"\"}"
+api PUT "/permissions/$(urlencode "$vhost")/$(urlencode "$user")" \
+  "{\"configure\":\"^${names}\$\",\"write\":\"^${names}\$\",\"read\":\"^multinic\\\\.(events|dead|unroutable)\$\"}"
+
+printf 'user %s ready on vhost %s\n' "$user" "$vhost" >&2
+if [[ "$generated" == 1 ]]; then printf '%s\n' "$password"; fi
