@@ -1,0 +1,46 @@
+-- MultiNIC database users with least privilege (MySQL 8 / MariaDB 10.5+).
+--
+-- Passwords and names are parameters: set these session variables in the same
+-- session, then source this file as an administrator. Nothing secret lives here.
+--
+--   mysql -u root -p -e "
+--     SET @db_name = 'multinic_db', @user_host = '%',
+--         @agent_user = 'multinic_agent',         @agent_password = '<from your secret store>',
+--         @publisher_user = 'multinic_publisher', @publisher_password = '<from your secret store>',
+--         @migrator_user = 'multinic_migrate',    @migrator_password = '<from your secret store>';
+--     SOURCE deploy/sql/users.sql;"
+--
+-- Run it after `multinic db migrate`: column and table grants need the tables to exist.
+-- Re-running it is safe (CREATE USER IF NOT EXISTS; grants are additive).
+--
+-- agent     reads the four OpenStack tables; may UPDATE only multi_interface.netplan_success
+--           (a column grant: address, modified_at or deleted_at cannot be changed, nothing can
+--           be deleted); keeps its own apply state in multinic_port_state.
+-- publisher reads the four tables and multinic_port_state; writes nothing. Its MySQL named
+--           lock (GET_LOCK) needs no privilege.
+-- migrator  runs `multinic db migrate` (and the demo seed): schema changes on this database only.
+
+SET @q_db = CONCAT('`', REPLACE(@db_name, '`', '``'), '`');
+
+-- Each statement is built with QUOTE() around every name and password, so a parameter is
+-- always a literal, then prepared and run (CREATE USER and GRANT take no placeholders).
+
+SET @agent = CONCAT(QUOTE(@agent_user), '@', QUOTE(@user_host));
+SET @s = CONCAT('CREATE USER IF NOT EXISTS ', @agent, ' IDENTIFIED BY ', QUOTE(@agent_password)); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.multi_subnet TO ', @agent); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.node_table TO ', @agent); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT, UPDATE (netplan_success) ON ', @q_db, '.multi_interface TO ', @agent); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.cr_state TO ', @agent); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT, INSERT, UPDATE ON ', @q_db, '.multinic_port_state TO ', @agent); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+
+SET @publisher = CONCAT(QUOTE(@publisher_user), '@', QUOTE(@user_host));
+SET @s = CONCAT('CREATE USER IF NOT EXISTS ', @publisher, ' IDENTIFIED BY ', QUOTE(@publisher_password)); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.multi_subnet TO ', @publisher); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.node_table TO ', @publisher); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.multi_interface TO ', @publisher); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.cr_state TO ', @publisher); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.multinic_port_state TO ', @publisher); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+
+SET @migrator = CONCAT(QUOTE(@migrator_user), '@', QUOTE(@user_host));
+SET @s = CONCAT('CREATE USER IF NOT EXISTS ', @migrator, ' IDENTIFIED BY ', QUOTE(@migrator_password)); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+SET @s = CONCAT('GRANT SELECT, INSERT, UPDATE, CREATE, ALTER, INDEX ON ', @q_db, '.* TO ', @migrator); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
