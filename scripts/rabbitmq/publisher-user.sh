@@ -9,8 +9,11 @@
 # Permissions (regexes over exchange and queue names):
 #   configure  ^multinic\.(events|dead|unroutable|node\..+)$   declare the exchanges, side queues and every node queue
 #   write      ^multinic\.(events|dead|unroutable|node\..+)$   publish events; bind queues to the exchanges
-#   read       ^multinic\.(events|dead|unroutable)$             bindings need read on the source exchange; never a node queue
-# It cannot consume any node's queue. `multinic publish` (by hand) uses this user too.
+#   read       ^multinic\.(events|dead|unroutable|node\..+)$   bindings need read on the source exchange, and RabbitMQ
+#                                                                requires read on a queue to declare it with a dead-letter
+#                                                                exchange (x-dead-letter-exchange), as node queues are
+# So the publisher could consume a node queue; it never does, and it is the trusted
+# side. `multinic publish` (by hand) uses this user too.
 set -euo pipefail
 # shellcheck source=scripts/rabbitmq/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -32,7 +35,7 @@ fi
 names='multinic\\.(events|dead|unroutable|node\\..+)'
 api PUT "/users/$(urlencode "$user")" "{\"password\":\"${password}\",\"tags\":\"\"}"
 api PUT "/permissions/$(urlencode "$vhost")/$(urlencode "$user")" \
-  "{\"configure\":\"^${names}\$\",\"write\":\"^${names}\$\",\"read\":\"^multinic\\\\.(events|dead|unroutable)\$\"}"
+  "{\"configure\":\"^${names}\$\",\"write\":\"^${names}\$\",\"read\":\"^${names}\$\"}"
 
 printf 'user %s ready on vhost %s\n' "$user" "$vhost" >&2
 if [[ "$generated" == 1 ]]; then printf '%s\n' "$password"; fi
