@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,14 +27,45 @@ export interface GenerateResult {
 const SAFE_FILE = /^[^/\0]+\.yaml$/;
 
 interface ExecOutcome {
-  error: (Error & { code?: string | number; killed?: boolean; signal?: string }) | null;
+  /** Spawn error (ENOENT, EACCES), if the command could not start. */
+  spawnError?: NodeJS.ErrnoException;
+  timedOut: boolean;
+  code: number | null;
   stderr: string;
 }
 
+/**
+ * Runs argv without a shell in its own process group. `netplan` is a Python wrapper
+ * that runs /usr/libexec/netplan/generate: execFile's timeout would kill only the
+ * wrapper, and its callback would then wait for the orphan holding our pipes. Killing
+ * the whole group on timeout ends both.
+ */
 function run(command: string, args: string[], timeoutMs: number): Promise<ExecOutcome> {
   return new Promise((resolve) => {
-    execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 }, (error, _stdout, stderr) => {
-      resolve({ error: error as ExecOutcome['error'], stderr: String(stderr) });
+    const stderr: Buffer[] = [];
+    let stderrBytes = 0;
+    let timedOut = false;
+    let spawnError: NodeJS.ErrnoException | undefined;
+    const child = spawn(command, args, { shell: false, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (b: Buffer) => {
+      // netplan's diagnostics are a few lines; bound memory against a runaway command.
+      if (stderrBytes < 64 * 1024) stderr.push(b);
+      stderrBytes += b.length;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    child.on('error', (err) => {
+      spawnError = err;
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ spawnError, timedOut, code, stderr: Buffer.concat(stderr).toString('utf8') });
     });
   });
 }
@@ -62,8 +93,8 @@ async function readNetworkd(root: string): Promise<Record<string, string>> {
 /**
  * Validates a candidate netplan configuration with the real `netplan generate` before
  * anything touches the host: writes all `files` (mode 0600) into `<scratch>/etc/netplan`,
- * runs `<generateCommand> generate --root-dir <scratch>` through execFile (no shell) with
- * a timeout, and returns the systemd-networkd files it produced. A rejected configuration
+ * runs `<generateCommand> generate --root-dir <scratch>` as an argv (no shell) with a
+ * timeout that kills its whole process group, and returns the systemd-networkd files it produced. A rejected configuration
  * throws HostError carrying netplan's `file:line:col: reason` lines; a missing binary
  * throws HostError naming it; a timeout throws HostTransientError. The scratch root is
  * always removed. With `generateCommand` '' it validates nothing and returns no files.
@@ -79,14 +110,12 @@ export async function validateWithNetplan(opts: ValidateOptions): Promise<Genera
     await mkdir(etc, { recursive: true, mode: 0o700 });
     for (const [name, content] of opts.files) await writeFile(join(etc, name), content, { mode: 0o600 });
     const timeoutMs = opts.timeoutMs ?? DEFAULT_GENERATE_TIMEOUT_MS;
-    const { error, stderr } = await run(opts.generateCommand, ['generate', '--root-dir', root], timeoutMs);
-    if (error) {
-      if (error.code === 'ENOENT' || error.code === 'EACCES') {
-        throw new HostError(`netplan generate command ${JSON.stringify(opts.generateCommand)} cannot be run (${error.code}): install netplan.io or set the generate command`, { cause: error });
-      }
-      if (error.killed) throw new HostTransientError(`netplan generate timed out after ${timeoutMs} ms`, { cause: error });
-      throw new HostError(`netplan rejected the configuration: ${describeGenerateFailure(stderr, root)}`, { cause: error });
+    const result = await run(opts.generateCommand, ['generate', '--root-dir', root], timeoutMs);
+    if (result.spawnError) {
+      throw new HostError(`netplan generate command ${JSON.stringify(opts.generateCommand)} cannot be run (${result.spawnError.code}): install netplan.io or set the generate command`, { cause: result.spawnError });
     }
+    if (result.timedOut) throw new HostTransientError(`netplan generate did not finish within ${timeoutMs} ms and was killed`);
+    if (result.code !== 0) throw new HostError(`netplan rejected the configuration: ${describeGenerateFailure(result.stderr, root)}`);
     return { networkd: await readNetworkd(root) };
   } finally {
     await rm(root, { recursive: true, force: true });
