@@ -1,0 +1,135 @@
+import { Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
+import type { InterfaceStore, NodePorts, PortOutcomeRecord, PortRow } from '../agent/ports.js';
+import { sameContent } from '../agent/node-state.js';
+import { firstLabel } from '../agent/node-name.js';
+import { isInvalid } from '../events/network.js';
+import type { InterfaceEventData } from '../events/types.js';
+import {
+  INTERFACE_ROW_SELECT,
+  interfaceDataFromRow,
+  normalizeRow,
+  readPortInterfaceRow,
+  rowGeneration,
+  type InterfaceRowWithSubnet,
+} from './interface-row.js';
+import { initModels, type Models } from './models.js';
+
+/** The row as the agent sees it; `lastFailure` only where the query joined multinic_port_state. */
+function toPortRow(row: InterfaceRowWithSubnet, failure?: { generation: number; error: string } | null): PortRow {
+  return {
+    portId: row.port_id,
+    nodeName: row.attached_node_name,
+    generation: rowGeneration(row),
+    deleted: row.deleted_at !== null,
+    netplanSuccess: row.netplan_success === 1,
+    data: interfaceDataFromRow(row),
+    lastFailure: failure ?? null,
+  };
+}
+
+/** `%` and `_` are wildcards in LIKE; a node name must match literally. */
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * The agent's database access over Sequelize. Writes are conditional updates that set
+ * ONLY `multi_interface.netplan_success` (the agent's database user may update nothing
+ * else) with `silent: true`, so MultiNIC's own write never becomes a new row version;
+ * the outcome of each event goes to MultiNIC's own `multinic_port_state`. Every method
+ * throws on any failure; none answers "no rows" for an error.
+ */
+export class SequelizeInterfaceStore implements InterfaceStore {
+  private readonly m: Models;
+
+  constructor(
+    private readonly db: Sequelize,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.m = initModels(db);
+  }
+
+  async getPort(portId: string): Promise<PortRow | undefined> {
+    const row = await readPortInterfaceRow(this.db, portId);
+    return row && toPortRow(row);
+  }
+
+  /**
+   * Compare-and-set: reads the row, checks that it still describes `applied` (same node,
+   * generation, canonical content, not deleted), then updates it on condition that none
+   * of the columns it read — nor its subnet's cidr and network — changed in between.
+   */
+  async markConfigured(applied: InterfaceEventData): Promise<boolean> {
+    const row = await readPortInterfaceRow(this.db, applied.portId);
+    if (!row || row.deleted_at !== null || row.attached_node_name !== applied.nodeName || rowGeneration(row) !== applied.generation) return false;
+    const data = interfaceDataFromRow(row);
+    if (isInvalid(data) || !sameContent(data, applied)) return false;
+    if (row.netplan_success === 1) return true;
+    // A valid row has a subnet with cidr and network_id, so plain equality is exact here.
+    const subnetUnchanged = this.db.literal(
+      `EXISTS (SELECT 1 FROM multi_subnet s WHERE s.subnet_id = ${this.db.escape(row.subnet_id!)} AND s.cidr = ${this.db.escape(row.cidr!)} AND s.network_id = ${this.db.escape(row.network_id!)})`,
+    );
+    return this.setFlag(1, { ...this.sameVersion(row), deleted_at: null, macaddress: row.macaddress, subnet_id: row.subnet_id, address: row.address, mtu: row.mtu, [Op.and]: [subnetUnchanged] });
+  }
+
+  /** Sets netplan_success = 0 on this node's deleted row of this generation; false when it is live again or moved on. */
+  async markRemoved(data: InterfaceEventData): Promise<boolean> {
+    const row = await readPortInterfaceRow(this.db, data.portId);
+    if (!row || row.deleted_at === null || row.attached_node_name !== data.nodeName || rowGeneration(row) !== data.generation) return false;
+    if (row.netplan_success === 0) return true;
+    return this.setFlag(0, { ...this.sameVersion(row), deleted_at: { [Op.ne]: null } });
+  }
+
+  /** The row's identity and version exactly as read: a concurrent edit makes the update match nothing. */
+  private sameVersion(row: InterfaceRowWithSubnet): WhereOptions {
+    return { id: row.id, port_id: row.port_id, attached_node_name: row.attached_node_name, modified_at: row.modified_at, created_at: row.created_at };
+  }
+
+  private async setFlag(value: 0 | 1, where: WhereOptions): Promise<boolean> {
+    // `silent` keeps Sequelize from touching any timestamp; `fields` pins the SET list.
+    const [affected] = await this.m.MultiInterface.update({ netplan_success: value }, { where, silent: true, fields: ['netplan_success'] });
+    return affected === 1;
+  }
+
+  async recordOutcome(record: PortOutcomeRecord): Promise<void> {
+    await this.m.PortState.upsert({
+      port_id: record.portId,
+      node_name: record.nodeName,
+      generation: record.generation,
+      content_digest: record.contentDigest,
+      outcome: record.outcome,
+      interface_name: record.interfaceName,
+      last_error: record.lastError === null ? null : record.lastError.slice(0, 1000),
+      event_id: record.eventId,
+      updated_at: this.now(),
+    });
+  }
+
+  /**
+   * One query: whether node_table knows the node, every row of the node (live and
+   * deleted) with its subnet, and the failure recorded for each. The node_table count is
+   * the driving side of the join, so an unknown node still yields one row saying so.
+   */
+  async listNodePorts(nodeName: string): Promise<NodePorts> {
+    const raw = await this.db.query<Record<string, unknown>>(
+      `SELECT n.known, r.*, p.outcome AS p_outcome, p.generation AS p_generation, p.last_error AS p_last_error
+       FROM (SELECT COUNT(*) AS known FROM node_table WHERE attached_node_name = ?) n
+       LEFT JOIN (${INTERFACE_ROW_SELECT} WHERE i.attached_node_name = ?) r ON TRUE
+       LEFT JOIN multinic_port_state p ON p.port_id = r.port_id
+       ORDER BY r.id`,
+      { replacements: [nodeName, nodeName], type: QueryTypes.SELECT },
+    );
+    if (raw.length === 0) throw new Error(`listing the ports of ${nodeName} returned no rows at all (expected the node_table count)`);
+    const rows = raw
+      .filter((r) => r.port_id !== null && r.port_id !== undefined)
+      .map((r) => toPortRow(normalizeRow(r), r.p_outcome === 'failed' ? { generation: Number(r.p_generation), error: String(r.p_last_error ?? '') } : null));
+    return { nodeName, known: Number(raw[0]!.known) > 0, rows };
+  }
+
+  async findNodeNames(name: string): Promise<string[]> {
+    const rows = await this.m.NodeRow.findAll({
+      attributes: ['attached_node_name'],
+      where: { attached_node_name: { [Op.or]: [name, firstLabel(name), { [Op.like]: `${escapeLike(name)}.%` }] } },
+      raw: true,
+    });
+    return rows.map((r) => r.attached_node_name);
+  }
+}

@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import { SequelizeInterfaceStore } from '../../../src/db/interface-store.js';
+import { createSequelize, migrate, seed, SEED } from '../../../src/db/index.js';
+import { isInvalid } from '../../../src/events/network.js';
+import type { InterfaceEventData } from '../../../src/events/types.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
+
+/** The agent's grants from deploy/sql/users.sql: the store must work with nothing more. */
+const AGENT_GRANTS = [
+  'GRANT SELECT ON {db}.multi_subnet TO {user}',
+  'GRANT SELECT ON {db}.node_table TO {user}',
+  'GRANT SELECT, UPDATE (netplan_success) ON {db}.multi_interface TO {user}',
+  'GRANT SELECT ON {db}.cr_state TO {user}',
+  'GRANT SELECT, INSERT, UPDATE ON {db}.multinic_port_state TO {user}',
+];
+
+const NODE = SEED.nodes[0].attached_node_name;
+const PORT = SEED.interfaces[1].port_id; // pending IPv4 row of node 1
+
+describe('SequelizeInterfaceStore (real MariaDB, agent grants only)', () => {
+  let t: TestDatabase;
+  let agentDb: Sequelize;
+  let store: SequelizeInterfaceStore;
+  const rawRow = async (portId = PORT) =>
+    (await t.sequelize.query<Record<string, unknown>>('SELECT * FROM multi_interface WHERE port_id = ?', { replacements: [portId], type: QueryTypes.SELECT }))[0]!;
+  const dataOf = async (portId = PORT): Promise<InterfaceEventData> => {
+    const row = await store.getPort(portId);
+    if (!row || isInvalid(row.data)) throw new Error(`row ${portId} is not valid`);
+    return row.data;
+  };
+
+  beforeEach(async () => {
+    t = await createTestDatabase('mnagent');
+    await migrate(t.sequelize, { info: () => undefined });
+    await seed(t.sequelize, new Date('2025-03-01T10:00:00.123Z'));
+    agentDb = createSequelize(await t.createUser(AGENT_GRANTS));
+    store = new SequelizeInterfaceStore(agentDb, () => new Date('2025-03-01T10:00:05Z'));
+  });
+  afterEach(async () => {
+    await agentDb?.close().catch(() => undefined);
+    await t?.drop();
+  });
+
+  it('lists a known node in one answer, and an unknown node as known=false with no rows', async () => {
+    const known = await store.listNodePorts(NODE);
+    expect(known.known).to.equal(true);
+    expect(known.rows.map((r) => r.portId)).to.deep.equal(SEED.interfaces.filter((i) => i.node === 0).map((i) => i.port_id));
+    expect(known.rows[0]!.generation).to.equal(Date.parse('2025-03-01T10:00:00.123Z'));
+    const unknown = await store.listNodePorts('worker-node-1.novalocal');
+    expect(unknown).to.deep.equal({ nodeName: 'worker-node-1.novalocal', known: false, rows: [] });
+  });
+
+  it('markConfigured sets only netplan_success and never moves modified_at', async () => {
+    const before = await rawRow();
+    expect(await store.markConfigured(await dataOf())).to.equal(true);
+    const after = await rawRow();
+    expect(after.netplan_success).to.equal(1);
+    expect({ ...after, netplan_success: before.netplan_success }).to.deep.equal(before);
+    expect(await store.markConfigured(await dataOf())).to.equal(true); // already set: still true
+  });
+
+  it('markConfigured answers false when the row changed meanwhile (address, version, subnet, node, deletion)', async () => {
+    const applied = await dataOf();
+    const edits = [
+      "UPDATE multi_interface SET address = '192.168.100.99' WHERE port_id = ?",
+      'UPDATE multi_interface SET modified_at = modified_at + INTERVAL 1 SECOND WHERE port_id = ?',
+      "UPDATE multi_interface SET attached_node_name = 'worker-node-2' WHERE port_id = ?",
+      'UPDATE multi_interface SET deleted_at = modified_at WHERE port_id = ?',
+    ];
+    for (const sql of edits) {
+      const saved = await rawRow();
+      await t.sequelize.query(sql, { replacements: [PORT] });
+      expect(await store.markConfigured(applied), sql).to.equal(false);
+      expect((await rawRow()).netplan_success, sql).to.equal(0);
+      await t.sequelize.query('UPDATE multi_interface SET address = ?, modified_at = ?, attached_node_name = ?, deleted_at = NULL WHERE port_id = ?', {
+        replacements: [saved.address, saved.modified_at, saved.attached_node_name, PORT],
+      });
+    }
+    await t.sequelize.query("UPDATE multi_subnet SET cidr = '192.168.0.0/16' WHERE subnet_id = ?", { replacements: [SEED.subnets[1].subnet_id] });
+    expect(await store.markConfigured(applied)).to.equal(false);
+  });
+
+  it('markRemoved: false on a live row, true on the deleted row of that generation, modified_at kept', async () => {
+    const applied = await dataOf(SEED.interfaces[0].port_id); // configured mgmt row
+    expect(await store.markRemoved(applied)).to.equal(false);
+    await t.sequelize.query('UPDATE multi_interface SET deleted_at = modified_at WHERE port_id = ?', { replacements: [applied.portId] });
+    const before = await rawRow(applied.portId);
+    expect(await store.markRemoved(applied)).to.equal(true);
+    const after = await rawRow(applied.portId);
+    expect(after.netplan_success).to.equal(0);
+    expect(after.modified_at).to.deep.equal(before.modified_at);
+  });
+
+  it('recordOutcome upserts into multinic_port_state; a failure shows on the node listing until replaced', async () => {
+    const data = await dataOf();
+    const base = { portId: PORT, nodeName: NODE, generation: data.generation, contentDigest: 'a'.repeat(32), interfaceName: null, eventId: 'e1' };
+    await store.recordOutcome({ ...base, outcome: 'failed', lastError: 'HostError: NIC never appeared' });
+    const failed = (await store.listNodePorts(NODE)).rows.find((r) => r.portId === PORT)!;
+    expect(failed.lastFailure).to.deep.equal({ generation: data.generation, error: 'HostError: NIC never appeared' });
+    await store.recordOutcome({ ...base, outcome: 'configured', interfaceName: 'multinic0', lastError: null });
+    expect((await store.listNodePorts(NODE)).rows.find((r) => r.portId === PORT)!.lastFailure).to.equal(null);
+    const [state] = await t.sequelize.query<Record<string, unknown>>('SELECT * FROM multinic_port_state', { type: QueryTypes.SELECT });
+    expect(state).to.include({ port_id: PORT, outcome: 'configured', interface_name: 'multinic0', event_id: 'e1' });
+  });
+
+  it('findNodeNames matches exactly or by first DNS label, never by a mere prefix or wildcard', async () => {
+    await t.sequelize.query("INSERT INTO node_table (attached_node_id, attached_node_name) VALUES ('x1', 'worker-1.novalocal'), ('x2', 'worker-10.novalocal'), ('x3', 'workerX1.novalocal')");
+    expect(await store.findNodeNames('worker-1')).to.deep.equal(['worker-1.novalocal']);
+    expect(await store.findNodeNames('worker_1')).to.deep.equal([]);
+    expect((await store.findNodeNames('worker-node-1.cluster.local')).sort()).to.deep.equal(['worker-node-1']);
+  });
+
+  it('throws on a broken query instead of answering "no rows"', async () => {
+    await agentDb.close();
+    let thrown: unknown;
+    await store.listNodePorts(NODE).catch((e: unknown) => (thrown = e));
+    expect(thrown).to.be.instanceOf(Error);
+  });
+});
