@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { registerDb } from './commands/db.js';
 import { registerPublish } from './commands/publish.js';
+import { registerSandboxApply } from './commands/sandbox-apply.js';
+import { registerPublisher } from './commands/publisher.js';
 import { registerStatus } from './commands/status.js';
 import { reportFatal } from './context.js';
 
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   registerDb(program);
   registerPublish(program);
+  registerSandboxApply(program);
+  registerPublisher(program);
   registerStatus(program);
   return program;
 }

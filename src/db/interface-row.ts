@@ -48,6 +48,12 @@ export interface ReadRowsOptions {
   replacements?: unknown[];
   /** Appended verbatim, e.g. `ORDER BY i.id LIMIT 100`; never built from input. */
   tail?: string;
+  /**
+   * A multi_interface index the query must use (FORCE INDEX). The publisher's poll
+   * names ix_multi_interface_pending so its cost never depends on the optimizer's
+   * statistics of a table that is small today and large tomorrow.
+   */
+  forceIndex?: string;
   transaction?: Transaction;
 }
 
@@ -56,13 +62,22 @@ export interface ReadRowsOptions {
  * values (dates to Date, flags and MTU to numbers), so every reader sees one shape.
  * Throws on any query failure; never answers "no rows" for an error.
  */
-export async function readInterfaceRows(db: Sequelize, { where, replacements = [], tail = '', transaction }: ReadRowsOptions): Promise<InterfaceRowWithSubnet[]> {
-  const rows = await db.query<Record<string, unknown>>(`${INTERFACE_ROW_SELECT} WHERE ${where} ${tail}`, {
+export async function readInterfaceRows(db: Sequelize, { where, replacements = [], tail = '', forceIndex, transaction }: ReadRowsOptions): Promise<InterfaceRowWithSubnet[]> {
+  return (await db.query<Record<string, unknown>>(interfaceRowsSql({ where, tail, forceIndex }), {
     replacements,
     type: QueryTypes.SELECT,
     transaction,
-  });
-  return rows.map(normalizeRow);
+  })).map(normalizeRow);
+}
+
+/** The SQL text `readInterfaceRows` runs; exported so a test can EXPLAIN it. */
+export function interfaceRowsSql({ where, tail = '', forceIndex }: Pick<ReadRowsOptions, 'where' | 'tail' | 'forceIndex'>): string {
+  let select = INTERFACE_ROW_SELECT;
+  if (forceIndex) {
+    if (!/^\w+$/.test(forceIndex)) throw new TypeError(`not an index name: ${JSON.stringify(forceIndex)}`);
+    select = select.replace('FROM multi_interface i ', `FROM multi_interface i FORCE INDEX (${forceIndex}) `);
+  }
+  return `${select} WHERE ${where} ${tail}`;
 }
 
 /** The rows of one node (live and deleted), in id order. */
