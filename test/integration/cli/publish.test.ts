@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import amqplib from 'amqplib';
+import { declareCore, declareNodeQueue, nodeQueueName } from '../../../src/amqp/topology.js';
+import { PUBLISH_APP_ID, runPublish, type PublishFlags } from '../../../src/cli/commands/publish.js';
+import { CLOUDEVENTS_CONTENT_TYPE, validateEvent } from '../../../src/events/index.js';
+import { createTestVhost, type TestVhost } from '../../helpers/rabbitmq.js';
+
+const NODE = 'worker-node-1';
+const GOOD: PublishFlags = {
+  node: NODE, port: 'port-1', mac: 'FA:16:3E:00:00:01', subnetId: 'subnet-1', subnetName: 'data-net', networkId: 'net-1',
+  cidr: '192.168.100.0/24', address: '192.168.100.7', mtu: '9000', generation: '1700000000000',
+};
+
+function buffers() {
+  let out = '';
+  let err = '';
+  return { io: { out: { write: (s: string) => ((out += s), true) }, err: { write: (s: string) => ((err += s), true) } }, out: () => out, err: () => err };
+}
+
+describe('multinic publish (real RabbitMQ)', function () {
+  let vh: TestVhost;
+  let conn: amqplib.ChannelModel;
+  let ch: amqplib.Channel;
+
+  beforeEach(async function () {
+    vh = await createTestVhost('mnp');
+    conn = await amqplib.connect(vh.url);
+    ch = await conn.createChannel();
+    await declareCore(ch);
+    await declareNodeQueue(ch, NODE);
+  });
+  afterEach(async function () {
+    await conn?.close().catch(() => undefined);
+    await vh?.delete();
+  });
+
+  it("puts a valid event on the node's queue with the contract's properties and prints its id", async function () {
+    const b = buffers();
+    const code = await runPublish('attach', GOOD, { amqpUrl: vh.url, io: b.io });
+    expect(code, b.err()).to.equal(0);
+    // Single-active-consumer quorum queues refuse basic.get: consume the one message.
+    const m = await new Promise<amqplib.ConsumeMessage>((resolve) => void ch.consume(nodeQueueName(NODE), (msg) => msg && resolve(msg), { noAck: true }));
+    const event = validateEvent(JSON.parse(m.content.toString()));
+    expect(b.out().trim()).to.equal(event.id);
+    expect(m.properties.messageId).to.equal(event.id);
+    expect(m.properties.type).to.equal('io.multinic.interface.attach');
+    expect(m.properties.appId).to.equal(PUBLISH_APP_ID);
+    expect(m.properties.contentType).to.equal(CLOUDEVENTS_CONTENT_TYPE);
+    expect(m.properties.deliveryMode).to.equal(2);
+    expect(m.properties.headers).to.include({ 'x-multinic-node': NODE, 'x-multinic-port': 'port-1' });
+    expect(event.data).to.include({ macAddress: 'fa:16:3e:00:00:01', address: '192.168.100.7', mtu: 9000, generation: 1700000000000 });
+  });
+
+  for (const [what, flags, reason] of [
+    ['a bad MAC', { ...GOOD, mac: 'fa:16:3e:00:00' }, /--mac/],
+    ['an address outside the CIDR', { ...GOOD, address: '10.0.0.1' }, /outside its cidr/],
+    ['mtu 70000', { ...GOOD, mtu: '70000' }, /--mtu/],
+    ['a node name with a space', { ...GOOD, node: 'worker node 1' }, /--node/],
+    ['a non-numeric mtu', { ...GOOD, mtu: 'big' }, /--mtu must be a non-negative integer/],
+  ] as const) {
+    it(`refuses ${what} with exit 2, one clear line, and publishes nothing`, async function () {
+      const b = buffers();
+      const code = await runPublish('attach', flags as PublishFlags, { amqpUrl: vh.url, io: b.io });
+      expect(code).to.equal(2);
+      expect(b.err()).to.match(reason).and.match(/nothing published/);
+      expect(b.err().trim().split('\n')).to.have.length(1);
+      expect(b.out()).to.equal('');
+      expect((await ch.checkQueue(nodeQueueName(NODE))).messageCount).to.equal(0);
+      expect((await ch.checkQueue('multinic.unroutable')).messageCount).to.equal(0);
+    });
+  }
+
+  it('prints the event and publishes nothing with --dry-run', async function () {
+    const b = buffers();
+    expect(await runPublish('detach', { ...GOOD, address: undefined, dryRun: true }, { amqpUrl: vh.url, io: b.io })).to.equal(0);
+    const event = validateEvent(JSON.parse(b.out()));
+    expect(event.type).to.equal('io.multinic.interface.detach');
+    expect(event.data.address).to.equal(null);
+    expect((await ch.checkQueue(nodeQueueName(NODE))).messageCount).to.equal(0);
+  });
+
+  it('fails with exit 1 naming RabbitMQ when the broker is unreachable', async function () {
+    const b = buffers();
+    expect(await runPublish('attach', GOOD, { amqpUrl: 'amqp://u:secret@127.0.0.1:1/x', io: b.io })).to.equal(1);
+    expect(b.err()).to.match(/RabbitMQ at .* is not reachable/);
+    expect(b.err()).to.not.include('secret');
+  });
+});
