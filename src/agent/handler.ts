@@ -43,10 +43,8 @@ export async function handleInterfaceEvent(event: InterfaceEvent, ports: AgentPo
   const { store, node } = ports;
   const row = await store.getPort(event.data.portId);
   const stale = staleReason(event, row, node.dbName);
-  if (stale) {
-    ports.log.info({ eventId: event.id, portId: event.data.portId, generation: event.data.generation, reason: stale }, 'stale event dropped');
-    return { result: 'stale', interfaceName: null, detail: stale };
-  }
+  // The trigger logs the outcome with its detail (one line per event) and acks.
+  if (stale) return { result: 'stale', interfaceName: null, detail: stale };
   return event.type === EventType.Attach ? attach(event, row, ports) : detach(event, row, ports);
 }
 

@@ -114,7 +114,11 @@ export interface NodeInterfaceState {
 
 /** Kubernetes side: patches the agent's own Node. */
 export interface NodePatcher {
-  patchInterfaces(kubeNodeName: string, state: NodeInterfaceState): Promise<void>;
+  /**
+   * `force` sends even a patch identical to the last one sent (an adapter may skip those);
+   * resync forces, so a Node changed behind MultiNIC's back is repaired.
+   */
+  patchInterfaces(kubeNodeName: string, state: NodeInterfaceState, options?: { force?: boolean }): Promise<void>;
 }
 
 /** Everything a handler invocation may use. Built once in the entry point. */

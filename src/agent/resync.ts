@@ -58,7 +58,7 @@ export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
       if (!listed.has(c.portId)) await guarded(summary, c.portId, ports, () => reconcileOrphan(c, ports, summary));
     }
   }
-  summary.state = await patchNodeState(ports);
+  summary.state = await patchNodeState(ports, { force: true });
   return summary;
 }
 

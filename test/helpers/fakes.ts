@@ -143,20 +143,20 @@ export class FakeHost implements InterfaceHost {
 
 /** NodePatcher that keeps every patch; `failNext` makes the next one throw. */
 export class FakePatcher implements NodePatcher {
-  patches: Array<{ node: string; state: NodeInterfaceState }> = [];
+  patches: Array<{ node: string; state: NodeInterfaceState; force: boolean }> = [];
   private failure: Error | undefined;
 
   failNext(err = new Error('fake Kubernetes API failure')): void {
     this.failure = err;
   }
 
-  async patchInterfaces(kubeNodeName: string, state: NodeInterfaceState): Promise<void> {
+  async patchInterfaces(kubeNodeName: string, state: NodeInterfaceState, { force = false }: { force?: boolean } = {}): Promise<void> {
     if (this.failure) {
       const err = this.failure;
       this.failure = undefined;
       throw err;
     }
-    this.patches.push({ node: kubeNodeName, state: structuredClone(state) });
+    this.patches.push({ node: kubeNodeName, state: structuredClone(state), force });
   }
 
   get last(): NodeInterfaceState | undefined {

@@ -16,7 +16,7 @@ const AGENT_GRANTS = [
 ];
 
 const NODE = SEED.nodes[0].attached_node_name;
-const PORT = SEED.interfaces[1].port_id; // pending IPv4 row of node 1
+const PORT: string = SEED.interfaces[1].port_id; // pending IPv4 row of node 1
 
 describe('SequelizeInterfaceStore (real MariaDB, agent grants only)', () => {
   let t: TestDatabase;

@@ -12,6 +12,7 @@ describe('agent resync', () => {
     expect(host.configured.get(a.portId)!.origin).to.equal(RESYNC_SOURCE);
     expect(store.rows.get(a.portId)!.netplanSuccess).to.equal(true);
     expect(nodes.last!.ready).to.equal(true);
+    expect(nodes.patches.at(-1)!.force, 'resync forces the Node patch so a lost one heals').to.equal(true);
   });
 
   it('reconfigures drift (host content differs from the row)', async () => {

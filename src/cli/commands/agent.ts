@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { startAgent } from '../../agent/run.js';
+import { startHttpServer } from '../../http/server.js';
+import { createRegistry } from '../../http/metrics.js';
+import { createContext, type GlobalOptions } from '../context.js';
+
+interface AgentOptions {
+  node?: string;
+  nodeDbName?: string;
+  httpPort?: string;
+}
+
+/**
+ * `multinic agent`: configures this node's secondary NICs from its queue until
+ * SIGTERM/SIGINT, then stops consuming, finishes the event in hand, closes and exits 0.
+ */
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description("consume this node's queue and configure its NICs (netplan), patch its Node, write netplan_success back")
+    .option('--node <name>', 'Kubernetes name of this node (NODE_NAME)')
+    .option('--node-db-name <name>', "this node's attached_node_name when it differs (NODE_DB_NAME; default: looked up in node_table)")
+    .option('--http-port <port>', 'health and metrics port, 0 for a free one (HTTP_PORT, default 8080)')
+    .action(async (opts: AgentOptions, cmd: Command) => {
+      const { config, log } = createContext('multinic-agent', cmd.optsWithGlobals<GlobalOptions>(), {
+        'node.name': opts.node,
+        'node.dbName': opts.nodeDbName,
+        'http.port': opts.httpPort,
+      });
+      const abort = new AbortController();
+      let onSignal: (signal: NodeJS.Signals) => void = () => abort.abort();
+      const signalled = new Promise<void>((resolve) => {
+        const handler = (signal: NodeJS.Signals) => {
+          onSignal(signal);
+          resolve();
+        };
+        process.once('SIGTERM', handler);
+        process.once('SIGINT', handler);
+      });
+      const registry = createRegistry();
+      const agent = await startAgent({ config, log, registry, signal: abort.signal });
+      const http = await startHttpServer({ port: config.http.port, registry, readiness: agent.readiness, log }).catch(async (err: unknown) => {
+        await agent.stop();
+        throw err;
+      });
+      log.info({ httpPort: http.port }, 'health and metrics listening');
+      onSignal = (signal) => log.info({ signal }, 'stopping: finishing the event in hand, then closing');
+      await signalled;
+      try {
+        await agent.stop();
+      } finally {
+        await http.close();
+      }
+    });
+}
