@@ -93,3 +93,25 @@ export async function waitForNic(sysfsDir: string, mac: string, opts: WaitOption
     interval = Math.min(interval * 2, maxIntervalMs);
   }
 }
+
+/**
+ * Waits until the NIC with `mac` is present under `name` (what `set-name` asks netplan
+ * for), polling with backoff; the post-apply check. Throws HostTransientError naming what
+ * was found instead: the NIC may still be settling, and the caller rolls back.
+ */
+export async function waitForNicName(sysfsDir: string, mac: string, name: string, opts: WaitOptions): Promise<void> {
+  const { timeoutMs, sleep, now, initialIntervalMs = 20, maxIntervalMs = 500 } = opts;
+  const deadline = now() + timeoutMs;
+  let interval = initialIntervalMs;
+  for (;;) {
+    const found = await findNicByMac(sysfsDir, mac);
+    if (found === name) return;
+    const left = deadline - now();
+    if (left <= 0) {
+      const what = found ? `is named ${found}` : 'is missing';
+      throw new HostTransientError(`after apply the NIC with MAC ${normalizeMac(mac)} ${what}, expected ${name} (waited ${timeoutMs} ms)`);
+    }
+    await sleep(Math.min(interval, left));
+    interval = Math.min(interval * 2, maxIntervalMs);
+  }
+}
