@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import amqplib from 'amqplib';
+import { QueryTypes } from 'sequelize';
+import { ManagementClient } from '../../../src/amqp/management.js';
+import { declareCore, declareNodeQueue, Exchanges, nodeQueueName } from '../../../src/amqp/topology.js';
+import { migrate, seed } from '../../../src/db/index.js';
+import { vhostOf } from '../../../src/status/broker.js';
+import { collectStatus, formatStatus, StatusSourceError, type StatusReport } from '../../../src/status/report.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
+import { createTestVhost, type TestVhost } from '../../helpers/rabbitmq.js';
+import { waitFor } from '../../helpers/wait.js';
+
+describe('multinic status (real MariaDB and RabbitMQ)', function () {
+  let tdb: TestDatabase;
+  let vh: TestVhost;
+  let conn: amqplib.ChannelModel;
+
+  before(async function () {
+    tdb = await createTestDatabase('mns');
+    await migrate(tdb.sequelize, { info: () => undefined });
+    await seed(tdb.sequelize);
+    // Port 113 (worker-node-1) failed at its current generation; 122 (worker-node-2) failed at an older one.
+    await tdb.sequelize.query(
+      `INSERT INTO multinic_port_state (port_id, node_name, generation, content_digest, outcome, updated_at)
+       SELECT port_id, attached_node_name, ROUND(UNIX_TIMESTAMP(modified_at) * 1000) - IF(port_id LIKE '%122', 1000, 0), REPEAT('a', 32), 'failed', NOW(3)
+       FROM multi_interface WHERE port_id LIKE '%113' OR port_id LIKE '%122'`,
+      { type: QueryTypes.INSERT },
+    );
+    vh = await createTestVhost('mns');
+    conn = await amqplib.connect(vh.url);
+    const ch = await conn.createConfirmChannel();
+    await declareCore(ch);
+    await declareNodeQueue(ch, 'worker-node-1');
+    await declareNodeQueue(ch, 'worker-node-2');
+    for (let i = 0; i < 2; i++) ch.publish(Exchanges.Events, 'worker-node-1', Buffer.from('{}'));
+    ch.publish(Exchanges.Dead, '', Buffer.from('{}'));
+    await ch.waitForConfirms();
+    await ch.consume(nodeQueueName('worker-node-2'), () => undefined);
+  });
+  after(async function () {
+    await conn?.close().catch(() => undefined);
+    await vh?.delete();
+    await tdb?.drop();
+  });
+
+  const collect = (node?: string, managementUrl = vh.managementUrl) =>
+    collectStatus({ db: tdb.sequelize, dbLabel: tdb.name, management: new ManagementClient(managementUrl), vhost: vhostOf(vh.url), node });
+
+  it('counts configured, pending and failed per node, with queue depth, consumer and dead letters', async function () {
+    // The management API's message counts trail by a stats interval.
+    const report = await waitFor('queue statistics', async () => {
+      const r = await collect();
+      return r.nodes[0]?.queue.messages === 2 && r.deadLetters === 1 ? r : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 500 });
+    expect(report.vhost).to.equal(vh.vhost);
+    expect(report.nodes.map((n) => [n.node, n.interfaces])).to.deep.equal([
+      ['worker-node-1', { configured: 1, pending: 2, failed: 1 }],
+      ['worker-node-2', { configured: 1, pending: 2, failed: 0 }],
+    ]);
+    expect(report.nodes[0]!.queue).to.include({ name: 'multinic.node.worker-node-1', exists: true, messages: 2, consuming: false });
+    expect(report.nodes[1]!.queue).to.include({ exists: true, consuming: true, consumers: 1 });
+    expect(report.unroutable).to.equal(0);
+    const text = formatStatus(report);
+    expect(text).to.match(/worker-node-1\s+1\s+2\s+1\s+2\s+NO/);
+    expect(text).to.match(/dead letters \(multinic\.dead\):\s+1/);
+  });
+
+  it('limits the answer to one node with --node, and JSON round-trips', async function () {
+    const report = await collect('worker-node-2');
+    expect(report.nodes.map((n) => n.node)).to.deep.equal(['worker-node-2']);
+    const json = JSON.parse(JSON.stringify(report)) as StatusReport;
+    expect(json.nodes[0]).to.have.keys('node', 'inNodeTable', 'interfaces', 'queue');
+    expect(json).to.have.keys('vhost', 'nodes', 'deadLetters', 'unroutable');
+  });
+
+  it('names the management API when it is unreachable', async function () {
+    const err = await collect(undefined, 'http://guest:secret@127.0.0.1:1/').then(() => undefined, (e: Error) => e);
+    expect(err).to.be.instanceOf(StatusSourceError);
+    expect(err!.message).to.match(/RabbitMQ management API .*not reachable/);
+    expect(err!.message).to.not.include('secret');
+  });
+});
