@@ -7,6 +7,7 @@ import { SequelizeInterfaceStore } from '../db/interface-store.js';
 import { ConfigError } from '../errors/errors.js';
 import { reasonOf } from '../errors/classify.js';
 import { ipAddressReader, type AddressReader } from '../host/addresses.js';
+import type { CommandRunner } from '../host/command.js';
 import { NetplanHost } from '../host/netplan-host.js';
 import { createAgentMetrics } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
@@ -25,6 +26,8 @@ import { createSerializer } from './serial.js';
 export interface AgentOverrides {
   /** Reads a NIC's addresses for the takeover guard; default `ip -j addr` (execFile). */
   addresses?: AddressReader;
+  /** Runs the apply command (NetplanHost's `run`); tests count or fail applies through it. */
+  run?: CommandRunner;
   host?: InterfaceHost;
   nodes?: NodePatcher;
 }
@@ -113,6 +116,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       log: log.child({ component: 'host' }),
       sleep: (ms) => delay(ms),
       now: () => new Date(),
+      run: overrides.run,
     });
   const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, log.child({ component: 'kube' }));
   // Every patch carries the whole state, so it is also the moment to update the gauge.

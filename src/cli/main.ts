@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerAgent } from './commands/agent.js';
 import { registerDb } from './commands/db.js';
 import { registerPublish } from './commands/publish.js';
 import { registerSandboxApply } from './commands/sandbox-apply.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .enablePositionalOptions();
   registerDb(program);
+  registerAgent(program);
   registerPublish(program);
   registerSandboxApply(program);
   registerPublisher(program);
