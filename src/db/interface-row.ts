@@ -202,7 +202,10 @@ export function interfaceDataFromRow(row: InterfaceRowWithSubnet): InterfaceEven
   try {
     return validateEvent(buildEvent(EventType.Attach, data, { source: '/multinic/publisher', now: EPOCH })).data;
   } catch (err) {
-    const reason = (err as Error).message.replace(/^schema: /, '').replace(/\/data\/(\w+)/g, (_m, key: string) => COLUMN_OF[key] ?? `data.${key}`);
+    const reason = (err as Error).message
+      .replace(/^schema: /, '')
+      .replace(/^\/subject\b/, 'port_id')
+      .replace(/\/data\/(\w+)/g, (_m, key: string) => COLUMN_OF[key] ?? `data.${key}`);
     return { error: `not a valid event: ${reason}` };
   }
 }

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import { contentDigest } from '../../../src/events/build.js';
+import { interfaceDataFromRow } from '../../../src/db/interface-row.js';
+import { EventType, type InterfaceEventData } from '../../../src/events/types.js';
+import { validateEvent } from '../../../src/events/validate.js';
+import { createPollState, pollOnce } from '../../../src/publisher/poll.js';
+import { fakePorts, pendingRow } from './fakes.js';
+
+const RESEND = 60_000;
+
+describe('pollOnce', () => {
+  it('publishes one valid attach event per pending row, declaring node queues first', async () => {
+    const { ports, state } = fakePorts();
+    state.nodes = ['node-0', 'node-1', 'idle-node'];
+    state.rows = [pendingRow(1), pendingRow(2)];
+    const result = await pollOnce(ports, createPollState(RESEND));
+    expect(result).to.include({ active: true, rows: 2, published: 2, malformed: 0 });
+    expect([...state.declared].sort()).to.deep.equal(['idle-node', 'node-0', 'node-1']);
+    for (const e of state.published) {
+      expect(() => validateEvent(e)).to.not.throw();
+      expect(e).to.include({ type: EventType.Attach, source: '/multinic/publisher' });
+    }
+  });
+
+  it('publishes a detach for a deleted row that is still configured', async () => {
+    const { ports, state } = fakePorts();
+    state.rows = [pendingRow(1, { deleted_at: new Date(2_000_000), netplan_success: 1 })];
+    await pollOnce(ports, createPollState(RESEND));
+    expect(state.published.map((e) => e.type)).to.deep.equal([EventType.Detach]);
+  });
+
+  it('declares the queue of a node missing from node_table before its first publish', async () => {
+    const { ports, state } = fakePorts();
+    state.rows = [pendingRow(1, { attached_node_name: 'new-node' })];
+    await pollOnce(ports, createPollState(RESEND));
+    expect(state.published).to.have.length(1);
+    expect(state.declared.has('new-node')).to.equal(true);
+  });
+
+  it('does not publish an unchanged row again, but does after resendAfter or a change', async () => {
+    const { ports, state } = fakePorts();
+    const poll = createPollState(RESEND);
+    state.rows = [pendingRow(1)];
+    await pollOnce(ports, poll);
+    await pollOnce(ports, poll);
+    expect(state.published).to.have.length(1);
+    state.nowMs += RESEND;
+    await pollOnce(ports, poll);
+    expect(state.published).to.have.length(2);
+    state.rows = [pendingRow(1, { mtu: 9000 })];
+    await pollOnce(ports, poll);
+    expect(state.published).to.have.length(3);
+    expect(state.published[2]!.data.mtu).to.equal(9000);
+  });
+
+  it('retries a publish the broker did not confirm, logging the failure once', async () => {
+    const { ports, state, records } = fakePorts();
+    const poll = createPollState(RESEND);
+    state.rows = [pendingRow(1)];
+    state.publishError = new Error('timeout');
+    const first = await pollOnce(ports, poll);
+    await pollOnce(ports, poll);
+    expect(first.failed).to.equal(1);
+    expect(records().filter((r) => String(r.msg).includes('not confirmed'))).to.have.length(1);
+    state.publishError = undefined;
+    await pollOnce(ports, poll);
+    expect(state.published).to.have.length(1);
+  });
+
+  it('reports a malformed row once and still publishes the others', async () => {
+    const { ports, state, records } = fakePorts();
+    const poll = createPollState(RESEND);
+    state.rows = [pendingRow(1, { macaddress: 'zz' }), pendingRow(2)];
+    await pollOnce(ports, poll);
+    await pollOnce(ports, poll);
+    const warnings = records().filter((r) => r.portId === 'port-1');
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]!.reason).to.match(/MAC "zz"/);
+    expect(state.published.map((e) => e.data.portId)).to.deep.equal(['port-2']);
+  });
+
+  it('publishes nothing while standing by, and stops at once when leadership is lost mid-cycle', async () => {
+    const { ports, state } = fakePorts();
+    state.rows = [pendingRow(1), pendingRow(2), pendingRow(3)];
+    state.leader = false;
+    expect((await pollOnce(ports, createPollState(RESEND))).active).to.equal(false);
+    expect(state.queries).to.equal(0);
+    state.leader = true;
+    state.loseLeadershipOnPublish = true;
+    await pollOnce(ports, createPollState(RESEND));
+    expect(state.published.length).to.be.at.most(1);
+  });
+
+  it('pages through more pending rows than one batch and forgets settled rows only after a full sweep', async () => {
+    const { ports, state } = fakePorts({ batchSize: 2 });
+    const poll = createPollState(RESEND);
+    state.rows = [1, 2, 3, 4, 5].map((i) => pendingRow(i));
+    for (let i = 0; i < 3; i++) await pollOnce(ports, poll);
+    expect(state.published.map((e) => e.data.portId).sort()).to.deep.equal(['port-1', 'port-2', 'port-3', 'port-4', 'port-5']);
+    state.rows = [pendingRow(5)];
+    await pollOnce(ports, poll);
+    expect(poll.tracker.size).to.equal(1);
+  });
+
+  it('skips resending a generation the agent recorded as failed', async () => {
+    const { ports, state } = fakePorts();
+    const poll = createPollState(RESEND);
+    state.rows = [pendingRow(1)];
+    await pollOnce(ports, poll);
+    const data = interfaceDataFromRow(state.rows[0]!) as InterfaceEventData;
+    state.failed = [{ portId: 'port-1', generation: data.generation, contentDigest: contentDigest(data) }];
+    state.nowMs += RESEND;
+    await pollOnce(ports, poll);
+    expect(state.published).to.have.length(1);
+  });
+});
