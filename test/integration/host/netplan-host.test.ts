@@ -127,6 +127,15 @@ describe('NetplanHost on temp dirs (real netplan generate, sandbox apply)', func
     expect(await readFile(join(netplanDir, '90-multinic-multinic0.yaml'), 'utf8')).to.contain('10.20.0.99/16');
   });
 
+  it('configures IPv6 static and DHCP-only ports through the same validation', async () => {
+    const h = host();
+    expect(await h.configure(port(1, { cidr: '2001:db8:5::/64', address: '2001:db8:5::7', mtu: 1500 }), 'o')).to.include({ changed: true });
+    expect(await h.configure(port(2, { address: null, mtu: null }), 'o')).to.include({ changed: true });
+    const texts = await Promise.all(['90-multinic-multinic0.yaml', '90-multinic-multinic2.yaml'].map((f) => readFile(join(netplanDir, f), 'utf8')));
+    expect(texts[0]).to.contain('2001:db8:5::7/64');
+    expect(texts[1]).to.contain('dhcp4: true');
+  });
+
   for (const [what, applyCommand, verdict] of [
     ['fails (exit 1)', ['false'], Verdict.DeadLetter],
     ['hangs past its timeout', ['sleep', '30'], Verdict.Retry],
