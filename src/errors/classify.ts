@@ -48,12 +48,18 @@ function numericField(err: object, field: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/** The wrapped error: standard `cause`, or Sequelize's `original`/`parent` (it does not set `cause`). */
+function nextInChain(e: object): unknown {
+  const { cause, original, parent } = e as { cause?: unknown; original?: unknown; parent?: unknown };
+  return cause ?? original ?? parent;
+}
+
 /**
  * Maps any thrown value to retry or dead-letter. Our own hierarchy decides first; then
  * well-known shapes from the libraries (AMQP reply `code`, HTTP `statusCode`/`code`,
- * syscall codes, Sequelize connection errors), following `cause` chains. Anything
- * unrecognised is retried: the delivery limit bounds it, and losing work is worse
- * than retrying it.
+ * syscall codes, Sequelize connection errors), following `cause` chains (and Sequelize's
+ * `original`/`parent`). Anything unrecognised is retried: the delivery limit bounds it,
+ * and losing work is worse than retrying it.
  */
 export function classify(err: unknown): Verdict {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
@@ -67,7 +73,7 @@ export function classify(err: unknown): Verdict {
     if (status !== undefined && status >= 400 && status < 600) {
       return RETRYABLE_HTTP(status) ? Verdict.Retry : Verdict.DeadLetter;
     }
-    e = (e as { cause?: unknown }).cause;
+    e = nextInChain(e);
   }
   return Verdict.Retry;
 }

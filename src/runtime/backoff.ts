@@ -14,9 +14,9 @@ export interface BackoffOptions {
  * together (a database failover) do not retry in lock-step. Pure: same inputs, same answer.
  */
 export function backoffDelay(attempt: number, { baseMs = 200, maxMs = 10_000, random = Math.random }: BackoffOptions = {}): number {
-  const n = Number.isFinite(attempt) && attempt > 0 ? Math.floor(attempt) : 0;
-  // 2 ** 1024 is Infinity; Math.min handles it, but clamp the exponent to keep it exact.
-  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(n, 52));
+  // Beyond 2^52 the cap is maxMs anyway; clamping also turns Infinity into a number and NaN into 0.
+  const n = attempt > 0 ? Math.floor(Math.min(attempt, 52)) : 0;
+  const cap = Math.min(maxMs, baseMs * 2 ** n);
   const r = Math.min(Math.max(random(), 0), 1);
   return Math.min(cap, Math.floor(r * cap));
 }

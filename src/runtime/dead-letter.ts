@@ -1,4 +1,4 @@
-import type { ConfirmChannel, Message, Options } from 'amqplib';
+import type { Message, Options } from 'amqplib';
 import { Exchanges } from '../amqp/topology.js';
 import { TransientError } from '../errors/errors.js';
 import { Header } from '../events/amqp-properties.js';
@@ -51,6 +51,11 @@ export function deadLetterProperties(msg: Pick<Message, 'properties' | 'fields'>
   return opts;
 }
 
+/** The one thing the dead-letter helper needs of a channel: amqplib's ConfirmChannel.publish. */
+export interface ConfirmPublisher {
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, callback: (err: unknown) => void): boolean;
+}
+
 /**
  * Publishes a copy of `msg` to the `multinic.dead` exchange with `x-multinic-error`
  * and `x-multinic-original-queue`, and resolves only once the broker confirmed it: the
@@ -58,7 +63,7 @@ export function deadLetterProperties(msg: Pick<Message, 'properties' | 'fields'>
  * between the two. Rejects with a TransientError when the channel closed or the broker
  * refused the copy; the original then stays unacknowledged and is redelivered.
  */
-export function publishDeadLetter(ch: Pick<ConfirmChannel, 'publish'>, msg: Pick<Message, 'content' | 'properties' | 'fields'>, reason: string, originalQueue: string): Promise<void> {
+export function publishDeadLetter(ch: ConfirmPublisher, msg: Pick<Message, 'content' | 'properties' | 'fields'>, reason: string, originalQueue: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const fail = (err: unknown) => reject(new TransientError(`could not dead-letter the message to ${Exchanges.Dead}`, { cause: err }));
     try {
