@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import amqplib from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { QueryTypes } from 'sequelize';
+import { migrate, seed, SEED } from '../../src/db/index.js';
+import { interfaceDataFromRow, readPortInterfaceRow } from '../../src/db/interface-row.js';
+import { buildEvent } from '../../src/events/build.js';
+import { isInvalid } from '../../src/events/network.js';
+import { EventType } from '../../src/events/types.js';
+import { createRegistry } from '../../src/http/metrics.js';
+import { Annotations, Labels } from '../../src/kube/patch.js';
+import { createRingLogger } from '../../src/log/logger.js';
+import { startPublisher, type RunningPublisher } from '../../src/publisher/run.js';
+import { start as startKube, type FakeKubeApi } from '../helpers/fake-kube-api.js';
+import { uniqueSuffix } from '../helpers/ids.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { createTestVhost, type TestVhost } from '../helpers/rabbitmq.js';
+import { waitFor } from '../helpers/wait.js';
+import { configFrom, SandboxAgent, type SandboxEnv } from './harness.js';
+
+const AGENT_GRANTS = [
+  'GRANT SELECT ON {db}.multi_subnet TO {user}',
+  'GRANT SELECT ON {db}.node_table TO {user}',
+  'GRANT SELECT, UPDATE (netplan_success) ON {db}.multi_interface TO {user}',
+  'GRANT SELECT ON {db}.cr_state TO {user}',
+  'GRANT SELECT, INSERT, UPDATE ON {db}.multinic_port_state TO {user}',
+];
+const N1 = 'worker-node-1';
+/** Kubernetes calls node 2 `worker-node-2`; the database calls it by FQDN. */
+const N2_KUBE = 'worker-node-2';
+const N2_DB = 'worker-node-2.novalocal';
+const nicsOf = (node: number, extra: string[]) => [
+  ...SEED.interfaces.filter((i) => i.node === node).map((i) => i.macaddress),
+  ...extra,
+].map((mac, k) => ({ name: `ens${k + 4}`, mac }));
+const NEW_MAC_1 = 'fa:16:3e:10:01:21';
+const NEW_MAC_2 = 'fa:16:3e:10:02:21';
+const EXT_MAC = 'fa:16:3e:10:01:31';
+const BAD_APPLY_MAC = 'fa:16:3e:10:01:41';
+
+describe('end to end: seed -> publisher -> two agents (real MariaDB, RabbitMQ, netplan generate; in-process roles)', function () {
+  this.timeout(60_000);
+  let t: TestDatabase;
+  let vhost: TestVhost;
+  let kube: FakeKubeApi;
+  let publisher: RunningPublisher;
+  let a1: SandboxAgent;
+  let a2: SandboxAgent;
+  let amqp: amqplib.ChannelModel;
+  let ch: amqplib.Channel;
+
+  const row = async (portId: string) =>
+    (await t.sequelize.query<Record<string, unknown>>('SELECT * FROM multi_interface WHERE port_id = ?', { replacements: [portId], type: QueryTypes.SELECT }))[0];
+  const success = async (portId: string) => Number((await row(portId))?.netplan_success);
+  const annotation = (node: string) => JSON.parse(kube.node(node)?.metadata.annotations[Annotations.Interfaces] ?? '[]') as Array<{ portId: string; name: string; address: string | null }>;
+  const insertPort = async (portId: string, node: string, mac: string, address: string) => {
+    await t.sequelize.query(
+      `INSERT INTO multi_interface (port_id, subnet_id, macaddress, attached_node_id, attached_node_name, netplan_success, status, address, created_at, modified_at)
+       SELECT ?, ?, ?, attached_node_id, attached_node_name, 0, 'ACTIVE', ?, NOW(3), NOW(3) FROM node_table WHERE attached_node_name = ?`,
+      { replacements: [portId, SEED.subnets[1].subnet_id, mac, address, node] },
+    );
+  };
+  const deadLetter = async (match: (m: amqplib.GetMessage) => boolean) =>
+    waitFor('a message in multinic.dead', async () => {
+      for (let m = await ch.get('multinic.dead', { noAck: true }); m; m = await ch.get('multinic.dead', { noAck: true })) if (match(m)) return m;
+      return undefined;
+    }, { timeoutMs: 15_000 });
+
+  before(async () => {
+    t = await createTestDatabase('mne2e');
+    await migrate(t.sequelize, { info: () => undefined });
+    await seed(t.sequelize);
+    for (const table of ['node_table', 'multi_interface']) {
+      await t.sequelize.query(`UPDATE ${table} SET attached_node_name = ? WHERE attached_node_name = ?`, { replacements: [N2_DB, N2_KUBE] });
+    }
+    vhost = await createTestVhost('mne2e');
+    kube = await startKube({ nodes: [N1, N2_KUBE] });
+    const env: SandboxEnv = { db: t.db, amqpUrl: vhost.url, kubeconfigPath: kube.kubeconfigPath };
+    publisher = startPublisher({
+      config: configFrom(env, { PUBLISHER_POLL_INTERVAL: '1s', PUBLISHER_LOCK_NAME: `mne2e-${uniqueSuffix()}` }),
+      log: createRingLogger('e2e-publisher').log,
+      registry: createRegistry(),
+    });
+    const agentEnv = { ...env, db: await t.createUser(AGENT_GRANTS) };
+    a1 = await SandboxAgent.start(N1, agentEnv, nicsOf(0, [NEW_MAC_1, EXT_MAC, BAD_APPLY_MAC]));
+    a2 = await SandboxAgent.start(N2_KUBE, agentEnv, nicsOf(1, [NEW_MAC_2]));
+    amqp = await amqplib.connect(vhost.url);
+    ch = await amqp.createChannel();
+  });
+
+  after(async () => {
+    await amqp?.close().catch(() => undefined);
+    await a1?.stop();
+    await a2?.stop();
+    await publisher?.stop().catch(() => undefined);
+    await kube?.close().catch(() => undefined);
+    await vhost?.delete().catch(() => undefined);
+    await t?.drop();
+  });
+
+  it('configures the seed on both nodes: valid netplan, patched Nodes, netplan_success=1', async () => {
+    for (const i of SEED.interfaces) await waitFor(`netplan_success=1 for ${i.port_id}`, async () => (await success(i.port_id)) === 1);
+    await waitFor('both Nodes ready', () => kube.node(N1)?.metadata.labels[Labels.Ready] === 'true' && kube.node(N2_KUBE)?.metadata.labels[Labels.Ready] === 'true');
+    for (const [agent, node, index] of [[a1, N1, 0], [a2, N2_KUBE, 1]] as const) {
+      const macs = SEED.interfaces.filter((i) => i.node === index).map((i) => i.macaddress);
+      expect((await agent.files()).length).to.equal(macs.length);
+      const networkd = await agent.generate();
+      for (const mac of macs) expect(networkd).to.include(mac);
+      expect(kube.node(node)!.metadata.labels[Labels.InterfaceCount]).to.equal(String(macs.length));
+      expect(annotation(node).map((x) => x.portId).sort()).to.deep.equal(SEED.interfaces.filter((i) => i.node === index).map((i) => i.port_id).sort());
+    }
+    expect(a2.agent.node).to.include({ dbName: N2_DB, how: 'dns-label' });
+  });
+
+  it('a new row is configured through the event path on each node, including the one whose Kubernetes name differs', async () => {
+    const latencies: number[] = [];
+    for (const [port, node, mac, address] of [['e2e-port-new-1', N1, NEW_MAC_1, '192.168.100.21'], ['e2e-port-new-2', N2_DB, NEW_MAC_2, '192.168.100.22']]) {
+      const t0 = Date.now();
+      await insertPort(port!, node!, mac!, address!);
+      await waitFor(`netplan_success=1 for ${port}`, async () => (await success(port!)) === 1, { intervalMs: 10 });
+      latencies.push(Date.now() - t0);
+    }
+    expect(annotation(N2_KUBE).map((x) => x.portId)).to.include('e2e-port-new-2');
+    expect(await a2.metric('multinic_events_total', { type: 'attach', outcome: 'configured' })).to.be.greaterThan(0);
+    process.stdout.write(`      row insert -> netplan_success=1: ${latencies.join(' ms, ')} ms (publisher poll 1 s)\n`);
+  });
+
+  it('a duplicate event costs no apply', async () => {
+    const data = interfaceDataFromRow((await readPortInterfaceRow(t.sequelize, 'e2e-port-new-1'))!);
+    if (isInvalid(data)) throw new Error(data.error);
+    const before = { applies: a1.applies, unchanged: await a1.metric('multinic_events_total', { type: 'attach', outcome: 'unchanged' }) };
+    const event = buildEvent(EventType.Attach, data, { source: '/multinic/publisher' });
+    ch.publish('multinic.events', N1, Buffer.from(JSON.stringify(event)), { contentType: 'application/cloudevents+json', messageId: event.id });
+    await waitFor('the duplicate handled', async () => (await a1.metric('multinic_events_total', { type: 'attach', outcome: 'unchanged' })) > before.unchanged);
+    expect(a1.applies).to.equal(before.applies);
+  });
+
+  it('an address change is applied and written back', async () => {
+    await t.sequelize.query("UPDATE multi_interface SET address = '192.168.100.77', modified_at = NOW(3), netplan_success = 0 WHERE port_id = 'e2e-port-new-1'");
+    await waitFor('netplan_success=1 after the change', async () => (await success('e2e-port-new-1')) === 1);
+    expect((await a1.files()).some((f) => f.content.includes('192.168.100.77/24'))).to.equal(true);
+    expect(annotation(N1).find((x) => x.portId === 'e2e-port-new-1')!.address).to.equal('192.168.100.77');
+  });
+
+  it('a detach removes the file and sets netplan_success=0', async () => {
+    const files = (await a1.files()).length;
+    await t.sequelize.query("UPDATE multi_interface SET deleted_at = NOW(3), modified_at = NOW(3) WHERE port_id = 'e2e-port-new-1'");
+    await waitFor('netplan_success=0 after the detach', async () => (await success('e2e-port-new-1')) === 0);
+    expect((await a1.files()).length).to.equal(files - 1);
+    expect(annotation(N1).map((x) => x.portId)).to.not.include('e2e-port-new-1');
+  });
+
+  it('an invalid event is dead-lettered with its reason and touches nothing', async () => {
+    const applies = a1.applies;
+    const files = await a1.files();
+    const body = { specversion: '1.0', id: randomUUID(), source: '/tools/x', type: EventType.Attach, subject: 'p-bad', time: new Date().toISOString(), datacontenttype: 'application/json', data: { nodeName: N1, portId: 'p-bad', macAddress: 'zz:16:3e:00:00:01', subnetId: 's', subnetName: 'n', networkId: 'x', cidr: '10.0.0.0/24', address: null, mtu: null, crNamespace: null, crName: null, generation: 1 } };
+    ch.publish('multinic.events', N1, Buffer.from(JSON.stringify(body)), { contentType: 'application/cloudevents+json', messageId: body.id });
+    const dead = await deadLetter((m) => m.properties.messageId === body.id);
+    expect(String(dead.properties.headers?.['x-multinic-error'])).to.match(/schema|MAC/);
+    expect(a1.applies).to.equal(applies);
+    expect((await a1.files()).map((f) => f.bytes)).to.deep.equal(files.map((f) => f.bytes));
+  });
+
+  it('an event published straight to multinic.events by a plain amqplib client is applied (no row: nothing written to multi_interface)', async () => {
+    const body = { specversion: '1.0', id: randomUUID(), source: '/tools/openstack-hook', type: 'io.multinic.interface.attach', subject: 'ext-port-1', time: new Date().toISOString(), datacontenttype: 'application/json', data: { nodeName: N1, portId: 'ext-port-1', macAddress: EXT_MAC, subnetId: SEED.subnets[2].subnet_id, subnetName: 'storage-net', networkId: SEED.subnets[2].network_id, cidr: '172.20.0.0/22', address: '172.20.3.9', mtu: 9000, crNamespace: null, crName: null, generation: Date.now() } };
+    ch.publish('multinic.events', N1, Buffer.from(JSON.stringify(body)), { contentType: 'application/cloudevents+json', messageId: body.id });
+    await waitFor('the external port in the annotation', () => annotation(N1).some((x) => x.portId === 'ext-port-1'));
+    expect((await a1.files()).some((f) => f.content.includes(EXT_MAC))).to.equal(true);
+    expect(await row('ext-port-1')).to.equal(undefined);
+    expect(await a1.generate()).to.include('MTUBytes=9000');
+  });
+
+  it('an apply failure is rolled back byte for byte, dead-lettered, and shown on the Node', async () => {
+    const before = await a1.files();
+    a1.failApplyWhile = BAD_APPLY_MAC;
+    const body = { specversion: '1.0', id: randomUUID(), source: '/tools/openstack-hook', type: 'io.multinic.interface.attach', subject: 'ext-port-bad', time: new Date().toISOString(), datacontenttype: 'application/json', data: { nodeName: N1, portId: 'ext-port-bad', macAddress: BAD_APPLY_MAC, subnetId: SEED.subnets[1].subnet_id, subnetName: 'data-net', networkId: SEED.subnets[1].network_id, cidr: '192.168.100.0/24', address: '192.168.100.99', mtu: null, crNamespace: null, crName: null, generation: Date.now() } };
+    ch.publish('multinic.events', N1, Buffer.from(JSON.stringify(body)), { contentType: 'application/cloudevents+json', messageId: body.id });
+    const dead = await deadLetter((m) => m.properties.messageId === body.id);
+    expect(String(dead.properties.headers?.['x-multinic-error'])).to.match(/rolled back/);
+    const after = await a1.files();
+    expect(after.map((f) => f.name)).to.deep.equal(before.map((f) => f.name));
+    for (const [k, f] of after.entries()) expect(f.bytes.equals(before[k]!.bytes), f.name).to.equal(true);
+    await waitFor('the Node not ready with the reason', () => kube.node(N1)?.metadata.labels[Labels.Ready] === 'false');
+    expect(kube.node(N1)!.metadata.annotations[Annotations.LastError]).to.include('ext-port-bad');
+    a1.failApplyWhile = null;
+  });
+});

@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Registry } from 'prom-client';
+import { startAgent, type RunningAgent } from '../../src/agent/run.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { CommandFailedError, runCommand, type CommandRunner } from '../../src/host/command.js';
+import { sandboxApply } from '../../src/host/sandbox-apply.js';
+import { createRegistry } from '../../src/http/metrics.js';
+import { createRingLogger } from '../../src/log/logger.js';
+import { FakeSysfs, type FakeNic } from '../helpers/fake-sysfs.js';
+
+const run = promisify(execFile);
+
+/** The environment every role shares: database, broker, Kubernetes API. */
+export interface SandboxEnv {
+  db: Config['db'];
+  amqpUrl: string;
+  kubeconfigPath: string;
+}
+
+/** Builds a Config as the deployment would, from environment variables only. */
+export function configFrom(env: SandboxEnv, extra: Record<string, string>): Config {
+  return loadConfig({
+    env: {
+      DB_HOST: env.db.host,
+      DB_PORT: String(env.db.port),
+      DB_USER: env.db.user,
+      DB_PASSWORD: env.db.password,
+      DB_NAME: env.db.name,
+      AMQP_URL: env.amqpUrl,
+      KUBECONFIG: env.kubeconfigPath,
+      ...extra,
+    },
+  });
+}
+
+/**
+ * One agent in a sandbox root: its own netplan and backup dirs, a fake sysfs tree with
+ * the NICs given, and the real `multinic sandbox-apply` argv as NETPLAN_APPLY_COMMAND.
+ * The runner executes that same command in-process (no tsx start-up per apply) and
+ * counts every apply; `failApplyWhile` makes applies fail while a file mentions a MAC.
+ */
+export class SandboxAgent {
+  applies = 0;
+  failApplyWhile: string | null = null;
+  agent!: RunningAgent;
+  readonly registry: Registry = createRegistry();
+  readonly ring = createRingLogger('e2e-agent', 5000);
+
+  private constructor(
+    readonly kubeName: string,
+    readonly root: string,
+    readonly sysfs: FakeSysfs,
+  ) {}
+
+  get netplanDir(): string {
+    return join(this.root, 'etc', 'netplan');
+  }
+
+  static async start(kubeName: string, env: SandboxEnv, nics: FakeNic[]): Promise<SandboxAgent> {
+    const root = await mkdtemp(join(tmpdir(), `multinic-e2e-${kubeName}-`));
+    const sysfs = await FakeSysfs.create(nics, root);
+    const a = new SandboxAgent(kubeName, root, sysfs);
+    await mkdir(a.netplanDir, { recursive: true });
+    const applyArgv = [process.execPath, 'bin/multinic.js', 'sandbox-apply', '--netplan-dir', a.netplanDir, '--sysfs-dir', sysfs.root];
+    const config = configFrom(env, {
+      NODE_NAME: kubeName,
+      NETPLAN_DIR: a.netplanDir,
+      NETPLAN_BACKUP_DIR: join(root, 'backups'),
+      SYSFS_NET_DIR: sysfs.root,
+      NETPLAN_APPLY_COMMAND: JSON.stringify(applyArgv),
+      AGENT_NIC_WAIT: '3s',
+      AGENT_MAX_RETRIES: '1',
+      AGENT_RESYNC_INTERVAL: '10m',
+    });
+    const runner: CommandRunner = async (argv, opts) => {
+      if (argv[2] !== 'sandbox-apply') return runCommand(argv, opts);
+      a.applies++;
+      const started = Date.now();
+      if (a.failApplyWhile && (await a.files()).some((f) => f.content.includes(a.failApplyWhile!))) {
+        throw new CommandFailedError(argv, 1, null, 'simulated: netplan apply failed');
+      }
+      await sandboxApply({ netplanDir: a.netplanDir, sysfsDir: sysfs.root, log: a.ring.log });
+      return { stdout: '', stderr: '', durationMs: Date.now() - started };
+    };
+    a.agent = await startAgent({ config, log: a.ring.log, registry: a.registry, overrides: { run: runner, addresses: async () => [] } });
+    return a;
+  }
+
+  /** Every file in the netplan dir, exact bytes. */
+  async files(): Promise<Array<{ name: string; content: string; bytes: Buffer }>> {
+    const names = (await readdir(this.netplanDir)).sort();
+    return Promise.all(names.map(async (name) => {
+      const bytes = await readFile(join(this.netplanDir, name));
+      return { name, content: bytes.toString('utf8'), bytes };
+    }));
+  }
+
+  /** Runs the real `netplan generate` on a copy of this agent's files; returns the networkd files it wrote. */
+  async generate(): Promise<string> {
+    const scratch = await mkdtemp(join(tmpdir(), 'multinic-e2e-generate-'));
+    try {
+      await cp(this.netplanDir, join(scratch, 'etc', 'netplan'), { recursive: true });
+      await run('netplan', ['generate', '--root-dir', scratch]);
+      const dir = join(scratch, 'run', 'systemd', 'network');
+      const names = await readdir(dir);
+      return (await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8')))).join('\n');
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  async metric(name: string, labels: Record<string, string>): Promise<number> {
+    const m = await this.registry.getSingleMetric(name)?.get();
+    const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+    return v?.value ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    await this.agent?.stop().catch(() => undefined);
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
