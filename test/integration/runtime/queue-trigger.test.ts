@@ -252,6 +252,22 @@ describe('queue trigger (real RabbitMQ)', function () {
     await expectNothingLeft();
   });
 
+  it('restores its consumer when the queue is deleted under it (the connection stays up)', async () => {
+    const seen: string[] = [];
+    await start(async (event) => {
+      seen.push(event.id);
+      return OK;
+    });
+    await ch.deleteQueue(QUEUE);
+    await waitFor('the trigger to notice the cancelled consumer', () => !trigger!.consuming());
+    await waitFor('the trigger to consume again', () => trigger!.consuming(), { timeoutMs: 15_000 });
+    const event = attachEvent(interfaceData());
+    publish(event);
+    await waitFor('the event published after the recovery to be handled', () => seen.length === 1);
+    expect(seen).to.deep.equal([event.id]);
+    await expectNothingLeft();
+  });
+
   it('stop() waits for the slow handler in hand, acknowledges its message and stops consuming', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
