@@ -161,6 +161,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       handler: (event, eventLog) => serial(() => handleInterfaceEvent(event, { ...ports, log: eventLog })),
       onFinalFailure: (event, err, eventLog) => serial(() => recordFailure(event, err, { ...ports, log: eventLog })),
       maxRetries: config.agent.maxRetries,
+      declareExchanges: config.amqp.declareExchanges,
       log,
       metrics,
     });
