@@ -30,6 +30,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'db.name', env: 'DB_NAME', default: 'multinic_db', doc: 'Database name.' },
   { path: 'amqp.url', env: 'AMQP_URL', default: 'amqp://guest:guest@127.0.0.1:5672/', doc: 'RabbitMQ URL (credentials are redacted in logs).', secret: true },
   { path: 'amqp.managementUrl', env: 'AMQP_MANAGEMENT_URL', default: 'http://guest:guest@127.0.0.1:15672/', doc: 'RabbitMQ management API, used by `status` and the tests.', secret: true },
+  { path: 'amqp.declareExchanges', env: 'AMQP_DECLARE_EXCHANGES', default: true, doc: 'Agent: declare the shared exchanges on connect. Set false with a per-node RabbitMQ user (no configure right on them): the agent then only checks they exist (the publisher declares them) and declares and binds its own queue.' },
   { path: 'amqp.maxMessageBytes', env: 'AMQP_MAX_MESSAGE_BYTES', default: 65536, doc: 'Largest event body accepted or published.' },
   { path: 'node.name', env: 'NODE_NAME', doc: 'Kubernetes name of the node this agent runs on (agent only).' },
   { path: 'node.dbName', env: 'NODE_DB_NAME', doc: "The node's attached_node_name in the database when it differs from NODE_NAME (e.g. worker-1.novalocal); by default looked up in node_table." },

@@ -65,6 +65,7 @@ export const ConfigSchema = z.strictObject({
     url: url(['amqp:', 'amqps:']),
     managementUrl: url(['http:', 'https:']),
     maxMessageBytes: int(1024, 16 * 1024 * 1024),
+    declareExchanges: bool,
   }),
   node: z.strictObject({
     name: nodeName.optional(),

@@ -1,7 +1,7 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { HandlerOutcome } from '../agent/ports.js';
 import type { AmqpConnectionManager } from '../amqp/connection.js';
-import { declareCore, declareNodeQueue, DELIVERY_LIMIT, nodeQueueName } from '../amqp/topology.js';
+import { declareCore, declareNodeQueue, DELIVERY_LIMIT, Exchanges, nodeQueueName } from '../amqp/topology.js';
 import { reasonOf } from '../errors/classify.js';
 import type { InterfaceEvent } from '../events/types.js';
 import type { AgentMetrics } from '../http/metrics.js';
@@ -25,6 +25,14 @@ export interface QueueTriggerOptions {
   onFinalFailure?: (event: InterfaceEvent, err: unknown, log: Log) => Promise<void>;
   /** In-process retries of a transient failure before the message goes back to the queue. */
   maxRetries: number;
+  /**
+   * Declare the contract's shared exchanges on every (re)connect (default true). False for a
+   * per-node RabbitMQ user, which has no "configure" right on them (RabbitMQ would answer 403
+   * on every reconnect): the trigger then only checks passively that `multinic.events` and
+   * `multinic.dead` exist (the publisher declares them) and declares and binds its own queue;
+   * until they exist it retries, and `consuming()` stays false.
+   */
+  declareExchanges?: boolean;
   /** Delay before in-process retry `attempt` (0-based); default `backoffDelay` (200 ms .. 10 s, full jitter). */
   backoff?: (attempt: number) => number;
   sleep?: (ms: number) => Promise<void>;
@@ -62,8 +70,12 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<QueueTrigger> {
   const { connection, node, log } = opts;
   const queue = nodeQueueName(node);
+  const declareExchanges = opts.declareExchanges ?? true;
   let stopping = false;
   let current: ChannelState | undefined;
+  // A setup that keeps failing (exchanges not there yet, a 403) retries every second: one
+  // log line per distinct reason, not one per attempt.
+  let lastSetupFailure = '';
   // Serialises handling across channels: after a reconnect, the redelivery of a message
   // must not run beside the handler still busy with it on the old channel.
   let tail: Promise<void> = Promise.resolve();
@@ -119,7 +131,8 @@ export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<Queu
       recoverLater(state, 'channel closed');
     });
     if (stopping) return;
-    await declareCore(ch);
+    if (declareExchanges) await declareCore(ch);
+    else await checkSharedExchanges(ch);
     await declareNodeQueue(ch, node);
     await ch.prefetch(1);
     const { consumerTag } = await ch.consume(queue, (msg) => {
@@ -134,12 +147,31 @@ export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<Queu
         .catch((err: unknown) => log.error({ queue, err }, 'unexpected failure while handling a message'));
     });
     state.consumerTag = consumerTag;
+    lastSetupFailure = '';
     log.info({ queue }, 'consuming');
+  };
+
+  const checkSharedExchanges = async (ch: ConfirmChannel): Promise<void> => {
+    try {
+      for (const exchange of [Exchanges.Events, Exchanges.Dead]) await ch.checkExchange(exchange);
+    } catch (err) {
+      const reason = reasonOf(err);
+      if (reason !== lastSetupFailure) {
+        log.warn({ queue, reason }, 'the shared exchanges do not exist yet (amqp.declareExchanges=false: the publisher declares them); retrying');
+      }
+      lastSetupFailure = reason;
+      throw err;
+    }
   };
 
   const wrapper = connection.createChannel({ name: `queue-trigger ${queue}`, confirm: true, setup });
   // Without a listener an 'error' event would crash the process; the setup re-runs on the next connect.
-  wrapper.on('error', (err: Error) => log.error({ queue, reason: reasonOf(err) }, 'AMQP channel setup failed'));
+  wrapper.on('error', (err: Error) => {
+    const reason = reasonOf(err);
+    if (reason === lastSetupFailure) return;
+    lastSetupFailure = reason;
+    log.error({ queue, reason }, 'AMQP channel setup failed; retrying on the next connection');
+  });
 
   let stopped: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
