@@ -17,6 +17,22 @@ export function createSequelize(db: Config['db'], log?: Pick<Log, 'trace'>, opti
     logging: log ? (sql: string) => log.trace({ sql }, 'sql') : false,
     benchmark: false,
     pool: { max: options.poolMax ?? 5, min: 0, acquire: 10_000, idle: 10_000, evict: 5_000 },
+    // A pooled connection the server killed (restart, failover, KILL) fails the next
+    // query once; retrying on a fresh connection hides that blip. Every MultiNIC write is
+    // idempotent (conditional updates, upserts), so a retried statement is safe.
+    retry: {
+      max: 3,
+      match: [
+        /PROTOCOL_CONNECTION_LOST/,
+        /ECONNRESET/,
+        /EPIPE/,
+        /socket has been ended/,
+        /closed state/,
+        /Connection lost/,
+        /SequelizeConnectionError/,
+        /SequelizeConnectionRefusedError/,
+      ],
+    },
     dialectOptions: {
       ...(db.socketPath ? { socketPath: db.socketPath } : {}),
       connectTimeout: 5_000,
