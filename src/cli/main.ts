@@ -1,11 +1,10 @@
 import { Command, Option } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerDb } from './commands/db.js';
-import { registerPublish } from './commands/publish.js';
+import { registerPublish } from './commands/publish-command.js';
 import { registerSandboxApply } from './commands/sandbox-apply.js';
 import { registerPublisher } from './commands/publisher.js';
 import { registerStatus } from './commands/status.js';
-import { reportFatal } from './context.js';
 
 /** Builds the `multinic` command tree; exported so tests can drive it without a process. */
 export function buildProgram(): Command {
@@ -27,4 +26,5 @@ export function buildProgram(): Command {
 
 buildProgram()
   .parseAsync(process.argv)
-  .catch((err: unknown) => reportFatal(err));
+  // The configuration loader is imported only now, so a fast command never pays for it.
+  .catch(async (err: unknown) => (await import('./context.js')).reportFatal(err));

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { startAgent } from '../../agent/run.js';
-import { startHttpServer } from '../../http/server.js';
-import { createRegistry } from '../../http/metrics.js';
-import { createContext, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 
 interface AgentOptions {
   node?: string;
@@ -22,6 +19,13 @@ export function registerAgent(program: Command): void {
     .option('--node-db-name <name>', "this node's attached_node_name when it differs (NODE_DB_NAME; default: looked up in node_table)")
     .option('--http-port <port>', 'health and metrics port, 0 for a free one (HTTP_PORT, default 8080)')
     .action(async (opts: AgentOptions, cmd: Command) => {
+      // Loaded here, not at the top: `multinic <anything>` should not pay for the agent's clients.
+      const [{ startAgent }, { startHttpServer }, { createRegistry }, { createContext }] = await Promise.all([
+        import('../../agent/run.js'),
+        import('../../http/server.js'),
+        import('../../http/metrics.js'),
+        import('../context.js'),
+      ]);
       const { config, log } = createContext('multinic-agent', cmd.optsWithGlobals<GlobalOptions>(), {
         'node.name': opts.node,
         'node.dbName': opts.nodeDbName,

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { createSequelize, migrate, seed } from '../../db/index.js';
-import { createContext, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
+
+/** Sequelize and the configuration loader, loaded only when a db subcommand runs. */
+const load = () => Promise.all([import('../../db/index.js'), import('../context.js')]);
 
 /** `multinic db migrate` and `multinic db seed`. */
 export function registerDb(program: Command): void {
@@ -9,6 +11,7 @@ export function registerDb(program: Command): void {
   db.command('migrate')
     .description('create or upgrade the schema (never drops or rewrites OpenStack rows)')
     .action(async (_opts, cmd: Command) => {
+      const [{ createSequelize, migrate }, { createContext }] = await load();
       const { config, log } = createContext('multinic-db', cmd.optsWithGlobals<GlobalOptions>());
       const sequelize = createSequelize(config.db);
       try {
@@ -22,6 +25,7 @@ export function registerDb(program: Command): void {
   db.command('seed')
     .description('load two worker nodes with applied and pending interfaces (IPv4, IPv6, MTU 9000, DHCP)')
     .action(async (_opts, cmd: Command) => {
+      const [{ createSequelize, seed }, { createContext }] = await load();
       const { config, log } = createContext('multinic-db', cmd.optsWithGlobals<GlobalOptions>());
       const sequelize = createSequelize(config.db);
       try {

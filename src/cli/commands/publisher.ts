@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { startHttpServer } from '../../http/server.js';
-import { createRegistry } from '../../http/metrics.js';
-import { startPublisher } from '../../publisher/run.js';
-import { createContext, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 
 interface PublisherOptions {
   pollInterval?: string;
@@ -21,6 +18,13 @@ export function registerPublisher(program: Command): void {
     .option('--batch-size <n>', 'most rows read per poll (PUBLISHER_BATCH_SIZE, default 5000)')
     .option('--http-port <port>', 'health and metrics port, 0 for a free one (HTTP_PORT, default 8080)')
     .action(async (opts: PublisherOptions, cmd: Command) => {
+      // Loaded here, not at the top: `multinic <anything>` should not pay for the publisher's clients.
+      const [{ startHttpServer }, { createRegistry }, { startPublisher }, { createContext }] = await Promise.all([
+        import('../../http/server.js'),
+        import('../../http/metrics.js'),
+        import('../../publisher/run.js'),
+        import('../context.js'),
+      ]);
       const { config, log } = createContext('multinic-publisher', cmd.optsWithGlobals<GlobalOptions>(), {
         'publisher.pollInterval': opts.pollInterval,
         'publisher.resendAfter': opts.resendAfter,

@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { ManagementClient } from '../../amqp/management.js';
-import { createSequelize } from '../../db/index.js';
-import { vhostOf } from '../../status/broker.js';
-import { collectStatus, formatStatus, StatusSourceError } from '../../status/report.js';
-import { createContext, ExitCode, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 
 /**
  * `multinic status [--node N] [--json]`: interfaces configured / pending / failed per
@@ -18,6 +14,13 @@ export function registerStatus(program: Command): void {
     .option('--node <name>', 'only this node (its attached_node_name)')
     .option('--json', 'print JSON instead of a table')
     .action(async (opts: { node?: string; json?: boolean }, cmd: Command) => {
+      const [{ ManagementClient }, { createSequelize }, { vhostOf }, { collectStatus, formatStatus, StatusSourceError }, { createContext, ExitCode }] = await Promise.all([
+        import('../../amqp/management.js'),
+        import('../../db/index.js'),
+        import('../../status/broker.js'),
+        import('../../status/report.js'),
+        import('../context.js'),
+      ]);
       const { config } = createContext('multinic-status', cmd.optsWithGlobals<GlobalOptions>());
       const db = createSequelize(config.db);
       try {
