@@ -6,11 +6,11 @@ import { promisify } from 'node:util';
 import type { Registry } from 'prom-client';
 import { startAgent, type RunningAgent } from '../../src/agent/run.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { CommandFailedError, runCommand, type CommandRunner } from '../../src/host/command.js';
-import { sandboxApply } from '../../src/host/sandbox-apply.js';
+import { CommandFailedError } from '../../src/host/command.js';
+import { FakeSysfs, type FakeNic } from '../../src/host/fake-sysfs.js';
+import { sandboxApplyArgv, sandboxApplyRunner } from '../../src/host/sandbox-runner.js';
 import { createRegistry } from '../../src/http/metrics.js';
 import { createRingLogger } from '../../src/log/logger.js';
-import { FakeSysfs, type FakeNic } from '../helpers/fake-sysfs.js';
 
 const run = promisify(execFile);
 
@@ -65,7 +65,7 @@ export class SandboxAgent {
     const sysfs = await FakeSysfs.create(nics, root);
     const a = new SandboxAgent(kubeName, root, sysfs);
     await mkdir(a.netplanDir, { recursive: true });
-    const applyArgv = [process.execPath, 'bin/multinic.js', 'sandbox-apply', '--netplan-dir', a.netplanDir, '--sysfs-dir', sysfs.root];
+    const applyArgv = sandboxApplyArgv('bin/multinic.js', a.netplanDir, sysfs.root);
     const config = configFrom(env, {
       NODE_NAME: kubeName,
       NETPLAN_DIR: a.netplanDir,
@@ -76,16 +76,17 @@ export class SandboxAgent {
       AGENT_MAX_RETRIES: '1',
       AGENT_RESYNC_INTERVAL: '10m',
     });
-    const runner: CommandRunner = async (argv, opts) => {
-      if (argv[2] !== 'sandbox-apply') return runCommand(argv, opts);
-      a.applies++;
-      const started = Date.now();
-      if (a.failApplyWhile && (await a.files()).some((f) => f.content.includes(a.failApplyWhile!))) {
-        throw new CommandFailedError(argv, 1, null, 'simulated: netplan apply failed');
-      }
-      await sandboxApply({ netplanDir: a.netplanDir, sysfsDir: sysfs.root, log: a.ring.log });
-      return { stdout: '', stderr: '', durationMs: Date.now() - started };
-    };
+    const runner = sandboxApplyRunner({
+      netplanDir: a.netplanDir,
+      sysfsDir: sysfs.root,
+      log: a.ring.log,
+      beforeApply: async (argv) => {
+        a.applies++;
+        if (a.failApplyWhile && (await a.files()).some((f) => f.content.includes(a.failApplyWhile!))) {
+          throw new CommandFailedError(argv, 1, null, 'simulated: netplan apply failed');
+        }
+      },
+    });
     a.agent = await startAgent({ config, log: a.ring.log, registry: a.registry, overrides: { run: runner, addresses: async () => [] } });
     return a;
   }
