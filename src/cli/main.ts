@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerDb } from './commands/db.js';
+import { registerDemo } from './commands/demo.js';
 import { registerPublish } from './commands/publish-command.js';
 import { registerSandboxApply } from './commands/sandbox-apply.js';
 import { registerPublisher } from './commands/publisher.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .enablePositionalOptions();
   registerDb(program);
+  registerDemo(program);
   registerAgent(program);
   registerPublish(program);
   registerSandboxApply(program);
