@@ -1,0 +1,183 @@
+import { expect } from 'chai';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type mysql from 'mysql2/promise';
+import { SEED } from '../../../src/db/index.js';
+import type { DemoReport } from '../../../src/demo/run.js';
+import { adminConnection } from '../../helpers/mariadb.js';
+import { MANAGEMENT_ADMIN_URL } from '../../helpers/rabbitmq.js';
+
+const run = promisify(execFile);
+const BIN = resolve('bin/multinic.js');
+
+/** Runs the demo as a user would; never throws on a non-zero exit. */
+async function demo(args: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+  const base = { ...process.env };
+  // The demo uses a user's own DB_* / AMQP_URL when given: the test wants the throwaway path.
+  for (const k of Object.keys(base)) if (/^(DB_|AMQP_URL$|DEMO_)/.test(k)) delete base[k];
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'demo', ...args], { cwd, env: { ...base, ...env }, timeout: 90_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function vhostExists(vhost: string): Promise<boolean> {
+  const u = new URL(MANAGEMENT_ADMIN_URL);
+  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  const res = await fetch(`${u.origin}/api/vhosts/${encodeURIComponent(vhost)}`, { headers: { authorization: `Basic ${auth}` } });
+  return res.status === 200;
+}
+
+async function rabbitUserExists(user: string): Promise<boolean> {
+  const u = new URL(MANAGEMENT_ADMIN_URL);
+  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  const res = await fetch(`${u.origin}/api/users/${encodeURIComponent(user)}`, { headers: { authorization: `Basic ${auth}` } });
+  return res.status === 200;
+}
+
+async function leftovers(admin: mysql.Connection, id: string) {
+  const [dbs] = await admin.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [`multinic_demo_${id}`]);
+  const [users] = await admin.query<mysql.RowDataPacket[]>('SELECT User, Host FROM mysql.user WHERE User = ?', [`multinic_demo_${id}`]);
+  return { databases: dbs.length, dbUsers: users.length, vhost: await vhostExists(`multinic-demo-${id}`), amqpUser: await rabbitUserExists(`multinic-demo-${id}`) };
+}
+
+/** Runs the real `netplan generate` over one node's files in a scratch root. */
+async function netplanAccepts(files: Array<{ file: string; content: string }>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'multinic-demo-test-'));
+  try {
+    await mkdir(join(root, 'etc', 'netplan'), { recursive: true });
+    for (const f of files) await writeFile(join(root, 'etc', 'netplan', f.file), f.content, { mode: 0o600 });
+    await run('netplan', ['generate', '--root-dir', root]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+describe('multinic demo (real MariaDB, RabbitMQ, netplan; as a child process)', function () {
+  this.timeout(120_000);
+  let admin: mysql.Connection;
+
+  before(async () => {
+    admin = await adminConnection();
+  });
+  after(async () => {
+    await admin?.end();
+  });
+
+  it('configures every seeded interface, writes files netplan accepts, and leaves nothing behind', async () => {
+    const r = await demo(['--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as DemoReport;
+
+    expect(report.interfaces.map((i) => i.portId).sort()).to.deep.equal(SEED.interfaces.map((i) => i.port_id).sort());
+    for (const i of report.interfaces) {
+      expect(i.netplanSuccess, i.portId).to.equal(1);
+      expect(i.name, i.portId).to.match(/^multinic\d+$/);
+      expect(i.netplanFile, i.portId).to.match(/90-multinic-multinic\d+\.yaml$/);
+      expect(i.labels['multinic.io/ready'], i.portId).to.equal('true');
+    }
+    expect(report.netplanValidation).to.equal('netplan generate');
+    for (const n of report.nodes) {
+      expect(n.valid, n.node).to.equal(true);
+      expect(n.files.length, n.node).to.equal(SEED.interfaces.filter((i) => SEED.nodes[i.node]!.attached_node_name === n.node).length);
+      await netplanAccepts(n.files);
+    }
+    expect(r.stderr).to.match(/configured 5\/5/);
+    expect(report.kept).to.equal(null);
+
+    expect(await leftovers(admin, report.id)).to.deep.equal({ databases: 0, dbUsers: 0, vhost: false, amqpUser: false });
+    expect(await stat(report.sandboxDir).then(() => true, () => false), 'sandbox removed').to.equal(false);
+  });
+
+  it('ends with a readable table, a Node patch and where to look in the management UI', async () => {
+    const r = await demo([]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/NODE\s+IFACE\s+MAC\s+ADDRESS\s+MTU\s+NETPLAN FILE\s+NETPLAN_SUCCESS/);
+    expect(r.stdout).to.match(/worker-node-2\s+multinic\d\s+fa:16:3e:10:02:12\s+dhcp/);
+    expect(r.stdout).to.include('"multinic.io/interfaces"');
+    expect(r.stdout).to.match(/RabbitMQ management UI: http:\/\/127\.0\.0\.1:15672\/#\/queues\/multinic-demo-/);
+  });
+
+  it('with --keep keeps the database, vhost and sandbox, and its printed clean-up commands remove them', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'multinic-demo-keep-'));
+    try {
+      const r = await demo(['--keep', '--json'], {}, cwd);
+      expect(r.code, r.stderr).to.equal(0);
+      const report = JSON.parse(r.stdout) as DemoReport;
+      expect(report.sandboxDir.startsWith(join(cwd, '.sandbox', 'demo-'))).to.equal(true);
+      expect(await leftovers(admin, report.id)).to.deep.equal({ databases: 1, dbUsers: 2, vhost: true, amqpUser: true });
+      expect(((await stat(report.kept!.envFile)).mode & 0o777).toString(8)).to.equal('600');
+
+      for (const command of report.kept!.cleanup) await run('sh', ['-c', command], { cwd });
+      expect(await leftovers(admin, report.id)).to.deep.equal({ databases: 0, dbUsers: 0, vhost: false, amqpUser: false });
+      expect(await stat(report.sandboxDir).then(() => true, () => false)).to.equal(false);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('names MariaDB when it cannot be reached, and prints no report', async () => {
+    const r = await demo(['--json'], { DEMO_DB_ADMIN_HOST: '127.0.0.1', DEMO_DB_ADMIN_PORT: String(await closedPort()) });
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/multinic demo: MariaDB is not reachable \(127\.0\.0\.1:\d+ as root\).*start/);
+    expect(r.stdout).to.equal('');
+  });
+
+  it('names the RabbitMQ management API when it cannot be reached, without echoing its credentials', async () => {
+    const r = await demo(['--json'], { DEMO_AMQP_ADMIN_URL: `http://guest:guest@127.0.0.1:${await closedPort()}/` });
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/multinic demo: RabbitMQ management API is not reachable/);
+    expect(r.stderr).to.not.include('guest:guest');
+  });
+
+  it('names RabbitMQ when its AMQP port is closed', async () => {
+    const r = await demo(['--json'], { DEMO_AMQP_HOST: `127.0.0.1:${await closedPort()}` });
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/multinic demo: RabbitMQ is not reachable on AMQP 127\.0\.0\.1:\d+/);
+  });
+
+  it('on a timeout exits 1 naming it, and removes the database, vhost and users it made', async () => {
+    const r = await demo(['--timeout', '1ms']);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/multinic demo: timed out after 0 s: configured \d\/5/);
+    const id = /created database multinic_demo_(\w+)/.exec(r.stderr)?.[1];
+    expect(id, r.stderr).to.be.a('string');
+    expect(await leftovers(admin, id!)).to.deep.equal({ databases: 0, dbUsers: 0, vhost: false, amqpUser: false });
+  });
+
+  it('on Ctrl-C (SIGINT) stops, cleans up and exits 130', async () => {
+    const base = { ...process.env };
+    for (const k of Object.keys(base)) if (/^(DB_|AMQP_URL$|DEMO_)/.test(k)) delete base[k];
+    const child = spawn(process.execPath, [BIN, 'demo', '--timeout', '60s'], { env: base, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await new Promise<void>((r) => {
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        // Interrupt once the roles are running, so the clean-up has to stop them too.
+        if (/agent for worker-node-1 started/.test(stderr)) r();
+      });
+      void exited.then(() => r());
+    });
+    child.kill('SIGINT');
+    expect(await exited, stderr).to.equal(130);
+    expect(stderr).to.include('interrupted');
+    const id = /created database multinic_demo_(\w+)/.exec(stderr)?.[1];
+    expect(await leftovers(admin, id!)).to.deep.equal({ databases: 0, dbUsers: 0, vhost: false, amqpUser: false });
+  });
+});
