@@ -1,0 +1,168 @@
+/**
+ * Child process of the bench: hosts the agents of a range of nodes. Each node gets the
+ * real agent parts, composed as src/agent/run.ts composes them — its own NetplanHost over
+ * its own temp netplan dir and fake sysfs tree (holding its MACs), its own queue trigger on
+ * multinic.node.<node>, the real handler, resync and serializer, a SequelizeInterfaceStore
+ * and the log-mode Node patcher. Only the clients are shared per process (one Sequelize
+ * pool, one AMQP connection with a channel per node): startAgent builds a pool and a
+ * connection per agent, and 100+ pools would exceed the shared MariaDB's max_connections.
+ *
+ * The write-back is timestamped here: when markConfigured reports the row updated (its
+ * autocommit UPDATE has returned), the (port, generation, time) goes to the parent.
+ *
+ * Spec in BENCH_AGENT_SPEC (JSON); IPC messages: see AgentHostMessage.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { connectAmqp } from '../../src/amqp/connection.js';
+import type { Config } from '../../src/config/index.js';
+import { createSequelize } from '../../src/db/index.js';
+import { SequelizeInterfaceStore } from '../../src/db/interface-store.js';
+import { recordFailure } from '../../src/agent/failure.js';
+import { handleInterfaceEvent } from '../../src/agent/handler.js';
+import type { AgentPorts, InterfaceStore } from '../../src/agent/ports.js';
+import { resyncNode } from '../../src/agent/resync.js';
+import { createSerializer } from '../../src/agent/serial.js';
+import type { CommandRunner } from '../../src/host/command.js';
+import { NetplanHost } from '../../src/host/netplan-host.js';
+import { sandboxApply } from '../../src/host/sandbox-apply.js';
+import { createAgentMetrics } from '../../src/http/metrics.js';
+import { createLoggingNodePatcher } from '../../src/kube/node-patcher.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startQueueTrigger, type QueueTrigger } from '../../src/runtime/queue-trigger.js';
+import { FakeSysfs } from '../../test/helpers/fake-sysfs.js';
+import { changeKey, kernelName, mac, nodeName } from './fixture.js';
+import type { ApplyMode } from './options.js';
+
+export interface AgentHostSpec {
+  db: Config['db'];
+  amqpUrl: string;
+  from: number;
+  to: number;
+  interfaces: number;
+  mode: ApplyMode;
+  rootDir: string;
+  poolMax: number;
+}
+
+export type AgentHostMessage =
+  | { t: 'ready'; startToConsumingMs: number[]; rss: number; heapUsed: number }
+  | { t: 'written'; items: Array<[string, number]> }
+  | { t: 'mem'; rss: number; heapUsed: number }
+  | { t: 'failed'; reason: string }
+  | { t: 'stopped' };
+
+const send = (m: AgentHostMessage) => process.send?.(m);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.env.BENCH_AGENT_SPEC ?? '{}') as AgentHostSpec;
+  const log = createLogger({ name: 'bench-agents', level: 'warn', format: 'json', out: process.stderr });
+  const sequelize = createSequelize(spec.db, undefined, { poolMax: spec.poolMax });
+  const connection = connectAmqp(spec.amqpUrl, { connectionName: `multinic-bench-agents ${spec.from}-${spec.to}`, log });
+
+  let pending: Array<[string, number]> = [];
+  const flush = setInterval(() => {
+    if (pending.length) send({ t: 'written', items: pending });
+    pending = [];
+  }, 25);
+  const memTimer = setInterval(() => {
+    const m = process.memoryUsage();
+    send({ t: 'mem', rss: m.rss, heapUsed: m.heapUsed });
+  }, 250);
+
+  const triggers: QueueTrigger[] = [];
+  const startToConsuming: number[] = [];
+  await Promise.all(
+    Array.from({ length: spec.to - spec.from }, async (_, k) => {
+      const n = spec.from + k;
+      const t0 = Date.now();
+      const node = nodeName(n);
+      const dir = join(spec.rootDir, node);
+      const netplanDir = join(dir, 'netplan');
+      await mkdir(netplanDir, { recursive: true });
+      const sysfs = await FakeSysfs.create(Array.from({ length: spec.interfaces }, (_, j) => ({ name: kernelName(j), mac: mac(n, j) })), dir);
+      const nodeLog = log.child({ node });
+      // The no-op apply: in process, no spawn; it renames the fake NIC as netplan apply would, so verify is real.
+      const run: CommandRunner = async () => {
+        const started = Date.now();
+        await sandboxApply({ netplanDir, sysfsDir: sysfs.root, log: nodeLog });
+        return { stdout: '', stderr: '', durationMs: Date.now() - started };
+      };
+      const host = new NetplanHost({
+        netplanDir,
+        backupDir: join(dir, 'backup'),
+        backupKeep: 5,
+        sysfsNetDir: sysfs.root,
+        applyCommand: ['sandbox-apply'],
+        applyTimeoutMs: 60_000,
+        generateCommand: spec.mode === 'netplan' ? 'netplan' : '',
+        nicWaitMs: 30_000,
+        allowTakeover: false,
+        addresses: async () => [],
+        log: nodeLog,
+        sleep,
+        now: () => new Date(),
+        run,
+        tmpDir: join(dir, 'tmp'),
+      });
+      await mkdir(join(dir, 'tmp'), { recursive: true });
+      const inner = new SequelizeInterfaceStore(sequelize);
+      const store: InterfaceStore = {
+        getPort: (p) => inner.getPort(p),
+        markConfigured: async (applied) => {
+          const ok = await inner.markConfigured(applied);
+          if (ok) pending.push([changeKey(applied.portId, applied.generation), Date.now()]);
+          return ok;
+        },
+        markRemoved: (d) => inner.markRemoved(d),
+        recordOutcome: (r) => inner.recordOutcome(r),
+        listNodePorts: (name) => inner.listNodePorts(name),
+        findNodeNames: (name) => inner.findNodeNames(name),
+      };
+      const ports: AgentPorts = { store, host, nodes: createLoggingNodePatcher(nodeLog), log: nodeLog, node: { kubeName: node, dbName: node }, now: () => new Date() };
+      const serial = createSerializer();
+      const metrics = createAgentMetrics(new Registry());
+      // startAgent runs a resync at start-up before events matter; so does each bench agent.
+      void serial(() => resyncNode(ports)).catch((err: unknown) => nodeLog.warn({ err }, 'resync failed'));
+      const trigger = await startQueueTrigger({
+        connection,
+        node,
+        acceptNodeNames: [node],
+        maxMessageBytes: 65_536,
+        handler: (event, eventLog) => serial(() => handleInterfaceEvent(event, { ...ports, log: eventLog })),
+        onFinalFailure: (event, err, eventLog) => serial(() => recordFailure(event, err, { ...ports, log: eventLog })),
+        maxRetries: 5,
+        log: nodeLog,
+        metrics,
+      });
+      triggers.push(trigger);
+      while (!trigger.consuming()) await sleep(5);
+      startToConsuming.push(Date.now() - t0);
+    }),
+  );
+  const m = process.memoryUsage();
+  send({ t: 'ready', startToConsumingMs: startToConsuming, rss: m.rss, heapUsed: m.heapUsed });
+
+  process.on('message', (msg: { t: string }) => {
+    if (msg.t !== 'stop') return;
+    void (async () => {
+      await Promise.all(triggers.map((t) => t.stop()));
+      clearInterval(flush);
+      clearInterval(memTimer);
+      if (pending.length) send({ t: 'written', items: pending });
+      await connection.close().catch(() => undefined);
+      await sequelize.close().catch(() => undefined);
+      send({ t: 'stopped' });
+      process.disconnect?.();
+    })();
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+main().catch((err: unknown) => {
+  send({ t: 'failed', reason: (err as Error).stack ?? String(err) });
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 100);
+});

@@ -1,0 +1,51 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FakeSysfs } from '../../../test/helpers/fake-sysfs.js';
+import { CliProcess, dbEnv } from '../cli-process.js';
+import type { BenchEnv } from '../env.js';
+import { kernelName, mac, nodeName } from '../fixture.js';
+
+/** One `multinic agent` process alone: the deployment's unit (one agent per node). */
+export interface SingleAgentFigures {
+  startToConsumingMs: number;
+  idleRssBytes: number;
+  /** How it ran: from the TypeScript sources through tsx, or from dist/. */
+  runtime: string;
+}
+
+/**
+ * Starts the real `multinic agent` for node 0 (its rows all configured, so it idles after
+ * the start-up resync), times spawn -> the trigger's "consuming" log record, waits for the
+ * start-up garbage to settle and reads its RSS from /proc.
+ */
+export async function measureSingleAgent(env: BenchEnv, opts: { interfaces: number; rootDir: string; settleMs: number; cpuProfDir?: string }): Promise<SingleAgentFigures> {
+  const dir = join(opts.rootDir, 'single-agent');
+  await mkdir(join(dir, 'netplan'), { recursive: true });
+  const sysfs = await FakeSysfs.create(Array.from({ length: opts.interfaces }, (_, j) => ({ name: kernelName(j), mac: mac(0, j) })), dir);
+  const logFile = join(opts.rootDir, 'single-agent.log');
+  const p = CliProcess.start(
+    ['agent', '--node', nodeName(0), '--http-port', '0'],
+    {
+      ...dbEnv(env.users.agent),
+      AMQP_URL: env.vhost.url,
+      NETPLAN_DIR: join(dir, 'netplan'),
+      NETPLAN_BACKUP_DIR: join(dir, 'backup'),
+      SYSFS_NET_DIR: sysfs.root,
+      // Harmless: nothing is pending, and a bare `netplan apply` must never run on this machine.
+      NETPLAN_APPLY_COMMAND: '/bin/true',
+      KUBE_MODE: 'log',
+      LOG_LEVEL: 'info',
+    },
+    logFile,
+    opts.cpuProfDir,
+  );
+  try {
+    await p.waitForLog((r) => r.msg === 'consuming', 60_000, 'the single agent to consume', logFile);
+    const startToConsumingMs = Date.now() - p.startedAt;
+    await new Promise((r) => setTimeout(r, opts.settleMs));
+    const idleRssBytes = await p.rssBytes();
+    return { startToConsumingMs, idleRssBytes, runtime: 'bin/multinic.js from the TypeScript sources (tsx loader; no dist/ built)' };
+  } finally {
+    await p.stop();
+  }
+}

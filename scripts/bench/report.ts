@@ -1,0 +1,80 @@
+import type { SingleAgentFigures } from './phases/footprint.js';
+import type { PipelineFigures } from './phases/pipeline.js';
+import type { ScanPoint } from './phases/scan.js';
+import type { BaselinePoint } from './phases/baseline-phase.js';
+import { formatTable, ratio, type LatencySummary } from './stats.js';
+
+export interface BenchResults {
+  single?: SingleAgentFigures;
+  pipelines: PipelineFigures[];
+  scan: ScanPoint[];
+  baseline: BaselinePoint[];
+}
+
+/** How each figure was measured; written into the JSON next to the figures. */
+export const METHODS = {
+  latency: 'per row version: commit time = when the harness\'s autocommit INSERT/UPDATE returned; end = when the agent\'s write-back of netplan_success=1 for that (port, generation) returned (timestamped inside the agent process, same clock); hdr-histogram-js, 3 significant digits',
+  throughput: 'rows configured / (last write-back - first commit) of the phase',
+  burst: 'every row INSERTed pending at once (multi-row INSERTs of 1000)',
+  trickle: 'rows moved to a new address one UPDATE at a time at the given rate (each row at most once)',
+  agents: 'real agent parts per node (NetplanHost over its own temp netplan dir + fake sysfs with its MACs, queue trigger on multinic.node.<node>, handleInterfaceEvent, resyncNode at start, serializer, SequelizeInterfaceStore, log-mode Node patcher); many agents per process sharing one Sequelize pool (8) and one AMQP connection (a channel per node)',
+  applyNoop: 'apply = in-process sandbox apply (renames the fake sysfs NIC, no spawn); generateCommand "" (no netplan generate)',
+  applyNetplan: 'the real `netplan generate --root-dir` validation of the whole candidate netplan dir per change (a process per change), then the same sandbox apply',
+  publisher: 'the real `multinic publisher` process (bin/multinic.js, tsx), poll interval 1 s, its own DB user and lock name',
+  dbQueries: 'MariaDB USER_STATISTICS (SET GLOBAL userstat=1): SELECT_COMMANDS + UPDATE_COMMANDS + OTHER_COMMANDS of the role\'s own DB user over the window, divided by the window; the publisher\'s figure includes its lock checks',
+  baseline: 'N simulated per-node pollers (random phase) running the old agent\'s query (the node\'s pending rows joined with the subnet) every T s on their own connections (at most 50; more pollers share them); latency = row commit -> first poll that returns it',
+  agentRss: 'process.memoryUsage().rss of the agent processes, summed, divided by the agents they host; idle = 2 s after all consume; peak = highest 250 ms sample during the burst. Single agent: /proc/<pid>/status VmRSS of one `multinic agent` process after it idled',
+  startToConsuming: 'agent-per-node: from the start of its composition to its consumer registered; single agent: from spawning `multinic agent` to its "consuming" log record',
+} as const;
+
+const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`);
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const lat = (l: LatencySummary) => [ms(l.p50), ms(l.p90), ms(l.p99), ms(l.max)];
+
+/** The results as aligned text tables. */
+export function formatResults(r: BenchResults): string {
+  const parts: string[] = [];
+  const rows: string[][] = [];
+  for (const p of r.pipelines) {
+    for (const [name, l] of [['burst', p.burst], [`trickle ${p.trickle.ratePerSecond}/s`, p.trickle]] as const) {
+      rows.push([`MultiNIC ${p.mode} ${name}`, `${l.configured}/${l.rows}`, ...lat(l.latencyMs), `${l.throughputPerSecond}`, `${l.publisherQps}`, `${l.agentStatementsPerInterface}`]);
+    }
+  }
+  for (const b of r.baseline) {
+    rows.push([`per-node polling T=${b.periodSeconds}s`, `${b.seen}/${b.rows}`, ...lat(b.latencyMs), '-', `${b.qps}`, '-']);
+  }
+  parts.push(formatTable(['latency: row commit -> configured', 'rows', 'p50', 'p90', 'p99', 'max', 'ifaces/s', 'DB q/s', 'agent q/iface'], rows));
+
+  if (r.scan.length) {
+    const t30 = r.baseline.find((b) => b.periodSeconds === 30);
+    parts.push(
+      formatTable(
+        ['DB load by node count', 'rows', 'publisher idle q/s', 'publisher work q/s', 'polling T=1s q/s', 'polling T=30s q/s (N/30)', 'T=1s / publisher'],
+        r.scan.map((s) => [
+          `${s.nodes} nodes`, `${s.rows}`, `${s.publisherIdleQps}`, `${s.publisherWorkQps}`, `${s.pollingT1Qps}`,
+          `${Math.round((s.nodes / 30) * 10) / 10}${t30 && t30.nodes === s.nodes ? ` (measured ${t30.qps})` : ''}`,
+          `${ratio(s.pollingT1Qps, s.publisherWorkQps) ?? '-'}x`,
+        ]),
+      ),
+    );
+  }
+
+  const foot: string[][] = [];
+  for (const p of r.pipelines) {
+    foot.push([`${p.mode}: ${p.nodes} agents in ${p.agentProcesses} processes`, mib(p.agentMemoryIdle.rssPerAgentBytes), mib(p.agentMemoryPeak.rssPerAgentBytes), `${mib(p.agentMemoryIdle.rssBytes)} / ${mib(p.agentMemoryPeak.rssBytes)}`, `${ms(p.agentStartToConsumingMs.p50)} / ${ms(p.agentStartToConsumingMs.max)}`]);
+  }
+  if (r.single) foot.push(['one `multinic agent` process alone', mib(r.single.idleRssBytes), '-', mib(r.single.idleRssBytes), ms(r.single.startToConsumingMs)]);
+  parts.push(formatTable(['agent footprint', 'RSS/agent idle', 'RSS/agent peak', 'total idle / peak', 'start->consuming p50 / max'], foot));
+
+  const ratios: string[] = [];
+  const noop = r.pipelines.find((p) => p.mode === 'noop');
+  for (const b of r.baseline) {
+    if (!noop) break;
+    ratios.push(
+      `per-node polling T=${b.periodSeconds}s vs MultiNIC (noop burst): latency p50 ${ratio(b.latencyMs.p50, noop.burst.latencyMs.p50) ?? '-'}x, ` +
+        `DB queries/s ${ratio(b.qps, noop.publisherIdleQps) ?? '-'}x the publisher's idle rate`,
+    );
+  }
+  if (ratios.length) parts.push(ratios.join('\n'));
+  return parts.join('\n\n');
+}

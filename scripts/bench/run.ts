@@ -1,0 +1,119 @@
+/**
+ * `npm run bench`: MultiNIC's latency, throughput, database load and footprint, side by
+ * side with per-node polling, on a throwaway database and vhost of its own (removed at
+ * the end, also on Ctrl-C). See scripts/bench/report.ts (METHODS) for how each figure is
+ * measured; flags in scripts/bench/options.ts.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { enableUserStats, restoreUserStats } from './counters.js';
+import { createBenchEnv, type BenchEnv } from './env.js';
+import { parseBenchArgs, USAGE } from './options.js';
+import { runBaseline } from './phases/baseline-phase.js';
+import { measureSingleAgent } from './phases/footprint.js';
+import { runPipeline, type Running } from './phases/pipeline.js';
+import { runScan } from './phases/scan.js';
+import { phase } from './progress.js';
+import { formatResults, METHODS, type BenchResults } from './report.js';
+import { insertNodes, insertSubnets, resetTables } from './seed.js';
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const o = parsed;
+  const startedAt = new Date();
+  const loadBefore = loadavg();
+  const rootDir = await mkdtemp(join(tmpdir(), 'multinic-bench-'));
+  if (o.cpuProfDir) await mkdir(o.cpuProfDir, { recursive: true });
+  process.stderr.write(`multinic bench: ${o.nodes} nodes x ${o.interfaces} interfaces on ${cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; logs in ${rootDir}\n`);
+
+  const running: Running = {};
+  let env: BenchEnv | undefined;
+  let userstat: string | undefined;
+  const teardown = async () => {
+    running.fleet?.kill();
+    running.stopPublisher?.();
+    if (env && userstat !== undefined) await restoreUserStats(env.admin, userstat).catch(() => undefined);
+    await env?.close();
+  };
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n${signal}: removing the bench database, vhost and users...\n`);
+    void teardown().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    phase('set-up: throwaway database (migrated), users per role, vhost');
+    env = await createBenchEnv();
+    userstat = await enableUserStats(env.admin);
+    const db = env.database.sequelize;
+    const at = new Date(Date.now() - 60_000);
+    await resetTables(db);
+    await insertSubnets(db, o.interfaces, at);
+    await insertNodes(db, 0, Math.max(o.nodes, 1), at);
+
+    const results: BenchResults = { pipelines: [], scan: [], baseline: [] };
+    phase('one `multinic agent` process alone: start -> consuming, idle RSS');
+    results.single = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir });
+    process.stderr.write(`  consuming after ${results.single.startToConsumingMs} ms; idle RSS ${(results.single.idleRssBytes / 2 ** 20).toFixed(1)} MiB\n`);
+
+    for (const mode of o.modes) {
+      await db.query('DELETE FROM multinic_port_state');
+      await db.query('DELETE FROM multi_interface');
+      const nodes = mode === 'netplan' && o.netplanNodes > 0 ? o.netplanNodes : o.nodes;
+      results.pipelines.push(
+        await runPipeline(db, env, running, {
+          mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
+          windowMs: o.windowSeconds * 1000, rootDir, cpuProfDir: o.cpuProfDir,
+        }),
+      );
+    }
+    if (!o.skipBaseline) results.baseline = await runBaseline(db, env, { periods: o.baselinePeriods, nodes: o.nodes, interfaces: o.interfaces });
+    if (!o.skipScan) results.scan = await runScan(db, env, running, { sizes: o.scanNodes, interfaces: o.interfaces, windowMs: o.windowSeconds * 1000, rootDir });
+
+    const loadAfter = loadavg();
+    phase('results');
+    process.stdout.write(`${formatResults(results)}\n`);
+    const day = startedAt.toISOString().slice(0, 10);
+    const file = join(o.resultsDir, `${day}-${o.nodes}x${o.interfaces}${o.label ? `-${o.label}` : ''}.json`);
+    await mkdir(o.resultsDir, { recursive: true });
+    await writeFile(
+      file,
+      `${JSON.stringify(
+        {
+          date: startedAt.toISOString(),
+          machine: { cores: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
+          parameters: o,
+          methods: METHODS,
+          results,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    process.stdout.write(`\nresults written to ${file}\n`);
+    await rm(rootDir, { recursive: true, force: true });
+  } catch (err) {
+    process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\nlogs kept in ${rootDir}\n`);
+    process.exitCode = 1;
+  } finally {
+    if (!interrupted) await teardown();
+  }
+}
+
+await main();
