@@ -29,10 +29,12 @@ export function demoConfig(services: DemoServices, extra: Record<string, string>
       DB_NAME: services.db.name,
       ...(services.db.socketPath ? { DB_SOCKET: services.db.socketPath } : {}),
       AMQP_URL: services.amqpUrl,
-      NETPLAN_GENERATE_COMMAND: services.generateCommand,
       KUBE_MODE: 'log',
       ...extra,
     },
+    // An override, not NETPLAN_GENERATE_COMMAND: the loader reads an empty variable as unset,
+    // and '' (netplan not installed) must switch validation off.
+    overrides: { 'netplan.generateCommand': services.generateCommand },
   });
 }
 

@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type mysql from 'mysql2/promise';
 import { SEED } from '../../../src/db/index.js';
@@ -129,6 +129,16 @@ describe('multinic demo (real MariaDB, RabbitMQ, netplan; as a child process)', 
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }
+  });
+
+  it('without netplan on PATH says so plainly and still configures everything, unvalidated', async () => {
+    const r = await demo(['--json'], { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.include('netplan is NOT installed: running WITHOUT netplan validation');
+    const report = JSON.parse(r.stdout) as DemoReport;
+    expect(report.netplanValidation).to.equal('skipped: netplan not installed');
+    expect(report.interfaces.every((i) => i.netplanSuccess === 1)).to.equal(true);
+    expect(report.nodes.map((n) => n.valid)).to.deep.equal([null, null]);
   });
 
   it('names MariaDB when it cannot be reached, and prints no report', async () => {
