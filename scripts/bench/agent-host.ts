@@ -34,6 +34,7 @@ import { startQueueTrigger, type QueueTrigger } from '../../src/runtime/queue-tr
 import { FakeSysfs } from '../../test/helpers/fake-sysfs.js';
 import { changeKey, kernelName, mac, nodeName } from './fixture.js';
 import type { ApplyMode } from './options.js';
+import { StepTimer, type StepTimes } from './timing.js';
 
 export interface AgentHostSpec {
   db: Config['db'];
@@ -49,7 +50,7 @@ export interface AgentHostSpec {
 export type AgentHostMessage =
   | { t: 'ready'; startToConsumingMs: number[]; rss: number; heapUsed: number }
   | { t: 'written'; items: Array<[string, number]> }
-  | { t: 'mem'; rss: number; heapUsed: number }
+  | { t: 'mem'; rss: number; heapUsed: number; steps: StepTimes }
   | { t: 'failed'; reason: string }
   | { t: 'stopped' };
 
@@ -58,7 +59,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env.BENCH_AGENT_SPEC ?? '{}') as AgentHostSpec;
-  const log = createLogger({ name: 'bench-agents', level: 'warn', format: 'json', out: process.stderr });
+  const log = createLogger({ name: 'bench-agents', level: 'info', format: 'json', out: process.stderr });
   const sequelize = createSequelize(spec.db, undefined, { poolMax: spec.poolMax });
   const connection = connectAmqp(spec.amqpUrl, { connectionName: `multinic-bench-agents ${spec.from}-${spec.to}`, log });
 
@@ -67,9 +68,10 @@ async function main(): Promise<void> {
     if (pending.length) send({ t: 'written', items: pending });
     pending = [];
   }, 25);
+  const timer = new StepTimer();
   const memTimer = setInterval(() => {
     const m = process.memoryUsage();
-    send({ t: 'mem', rss: m.rss, heapUsed: m.heapUsed });
+    send({ t: 'mem', rss: m.rss, heapUsed: m.heapUsed, steps: timer.steps });
   }, 250);
 
   const triggers: QueueTrigger[] = [];
@@ -87,10 +89,10 @@ async function main(): Promise<void> {
       // The no-op apply: in process, no spawn; it renames the fake NIC as netplan apply would, so verify is real.
       const run: CommandRunner = async () => {
         const started = Date.now();
-        await sandboxApply({ netplanDir, sysfsDir: sysfs.root, log: nodeLog });
+        await timer.time('apply (sandbox)', () => sandboxApply({ netplanDir, sysfsDir: sysfs.root, log: nodeLog }));
         return { stdout: '', stderr: '', durationMs: Date.now() - started };
       };
-      const host = new NetplanHost({
+      const host = timer.wrap('host', new NetplanHost({
         netplanDir,
         backupDir: join(dir, 'backup'),
         backupKeep: 5,
@@ -106,9 +108,9 @@ async function main(): Promise<void> {
         now: () => new Date(),
         run,
         tmpDir: join(dir, 'tmp'),
-      });
+      }), ['configure', 'remove', 'listConfigured']);
       await mkdir(join(dir, 'tmp'), { recursive: true });
-      const inner = new SequelizeInterfaceStore(sequelize);
+      const inner = timer.wrap('store', new SequelizeInterfaceStore(sequelize), ['getPort', 'markConfigured', 'markRemoved', 'recordOutcome', 'listNodePorts']);
       const store: InterfaceStore = {
         getPort: (p) => inner.getPort(p),
         markConfigured: async (applied) => {
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
         listNodePorts: (name) => inner.listNodePorts(name),
         findNodeNames: (name) => inner.findNodeNames(name),
       };
-      const ports: AgentPorts = { store, host, nodes: createLoggingNodePatcher(nodeLog), log: nodeLog, node: { kubeName: node, dbName: node }, now: () => new Date() };
+      const ports: AgentPorts = { store, host, nodes: timer.wrap('kube', createLoggingNodePatcher(nodeLog), ['patchInterfaces']), log: nodeLog, node: { kubeName: node, dbName: node }, now: () => new Date() };
       const serial = createSerializer();
       const metrics = createAgentMetrics(new Registry());
       // startAgent runs a resync at start-up before events matter; so does each bench agent.
@@ -131,7 +133,11 @@ async function main(): Promise<void> {
         node,
         acceptNodeNames: [node],
         maxMessageBytes: 65_536,
-        handler: (event, eventLog) => serial(() => handleInterfaceEvent(event, { ...ports, log: eventLog })),
+        handler: (event, eventLog) => {
+          // Publish (the event's time) -> handler start: broker transit plus this node's queue.
+          timer.add('queue wait (event time -> handler)', Date.now() - Date.parse(event.time));
+          return serial(() => timer.time('handler total', () => handleInterfaceEvent(event, { ...ports, log: eventLog })));
+        },
         onFinalFailure: (event, err, eventLog) => serial(() => recordFailure(event, err, { ...ports, log: eventLog })),
         maxRetries: 5,
         log: nodeLog,

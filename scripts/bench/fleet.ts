@@ -6,6 +6,7 @@ import type { Config } from '../../src/config/index.js';
 import type { AgentHostMessage, AgentHostSpec } from './agent-host.js';
 import { splitRange } from './fixture.js';
 import type { ApplyMode } from './options.js';
+import { mergeSteps, type StepTimes } from './timing.js';
 
 const HOST_SCRIPT = fileURLToPath(new URL('./agent-host.ts', import.meta.url));
 
@@ -25,6 +26,7 @@ export class AgentFleet {
   readonly written = new Map<string, number>();
   readonly startToConsumingMs: number[] = [];
   private readonly rss = new Map<ChildProcess, number>();
+  private readonly steps = new Map<ChildProcess, StepTimes>();
   private peakRss = 0;
   private onWritten: (() => void) | undefined;
 
@@ -72,6 +74,7 @@ export class AgentFleet {
             break;
           case 'mem':
             this.rss.set(child, m.rss);
+            this.steps.set(child, m.steps);
             this.peakRss = Math.max(this.peakRss, this.totalRss());
             break;
           case 'failed':
@@ -98,6 +101,13 @@ export class AgentFleet {
   /** Highest summed RSS seen since the last reset (sampled every 250 ms). */
   peakMemory(): FleetMemory {
     return { processes: this.children.length, agents: this.agents, rssBytes: this.peakRss, rssPerAgentBytes: Math.round(this.peakRss / this.agents) };
+  }
+
+  /** Wall time per agent step, summed over the processes (see timing.ts). */
+  stepTimes(): StepTimes {
+    const out: StepTimes = {};
+    for (const s of this.steps.values()) mergeSteps(out, s);
+    return out;
   }
 
   resetPeak(): void {

@@ -66,6 +66,11 @@ export function formatResults(r: BenchResults): string {
   if (r.single) foot.push(['one `multinic agent` process alone', mib(r.single.idleRssBytes), '-', mib(r.single.idleRssBytes), ms(r.single.startToConsumingMs)]);
   parts.push(formatTable(['agent footprint', 'RSS/agent idle', 'RSS/agent peak', 'total idle / peak', 'start->consuming p50 / max'], foot));
 
+  for (const p of r.pipelines) {
+    const steps = Object.entries(p.agentSteps).sort((a, b) => b[1].meanMs * b[1].count - a[1].meanMs * a[1].count);
+    parts.push(formatTable([`agent steps (${p.mode}), mean wall time`, 'calls', 'mean'], steps.map(([k, v]) => [k, `${v.count}`, `${v.meanMs} ms`])));
+  }
+
   const ratios: string[] = [];
   const noop = r.pipelines.find((p) => p.mode === 'noop');
   for (const b of r.baseline) {

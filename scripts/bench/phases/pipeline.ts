@@ -8,6 +8,7 @@ import { AgentFleet, type FleetMemory } from '../fleet.js';
 import type { ApplyMode } from '../options.js';
 import { phase, Progress } from '../progress.js';
 import { countPending, insertInterfaces, updateAddress, type RowSpec } from '../seed.js';
+import { meanPerCall } from '../timing.js';
 import { LatencyRecorder, perSecond, type LatencySummary } from '../stats.js';
 
 export interface LoadFigures {
@@ -35,6 +36,8 @@ export interface PipelineFigures {
   trickle: LoadFigures & { ratePerSecond: number };
   publisherIdleQps: number;
   pendingAfter: number;
+  /** Mean wall time per agent step over the whole phase (manual timing in the agent processes). */
+  agentSteps: Record<string, { count: number; meanMs: number }>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -148,6 +151,7 @@ export async function runPipeline(
       burst, trickle: { ...trickle, ratePerSecond: o.trickleRate },
       publisherIdleQps: idle.qps,
       pendingAfter: await countPending(db),
+      agentSteps: meanPerCall(fleet.stepTimes()),
     };
   } finally {
     await publisher.stop();
