@@ -14,6 +14,8 @@ export interface KeySpec {
   readonly doc: string;
   /** Never logged or echoed in an error message. */
   readonly secret?: boolean;
+  /** An empty environment value is meaningful (set, not unset), e.g. an empty password. */
+  readonly emptyAllowed?: boolean;
 }
 
 /** The nsenter-into-PID-1 `netplan apply` a DaemonSet pod runs on its host. */
@@ -26,7 +28,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'db.port', env: 'DB_PORT', default: 3306, doc: 'MySQL/MariaDB port.' },
   { path: 'db.socketPath', env: 'DB_SOCKET', doc: 'Unix socket instead of host/port (optional).' },
   { path: 'db.user', env: 'DB_USER', default: 'multinic', doc: 'Database user.' },
-  { path: 'db.password', env: 'DB_PASSWORD', default: '', doc: 'Database password.', secret: true },
+  { path: 'db.password', env: 'DB_PASSWORD', default: '', doc: 'Database password.', secret: true, emptyAllowed: true },
   { path: 'db.name', env: 'DB_NAME', default: 'multinic_db', doc: 'Database name.' },
   { path: 'amqp.url', env: 'AMQP_URL', default: 'amqp://guest:guest@127.0.0.1:5672/', doc: 'RabbitMQ URL (credentials are redacted in logs).', secret: true },
   { path: 'amqp.managementUrl', env: 'AMQP_MANAGEMENT_URL', default: 'http://guest:guest@127.0.0.1:15672/', doc: 'RabbitMQ management API, used by `status` and the tests.', secret: true },
@@ -39,7 +41,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'netplan.backupKeep', env: 'NETPLAN_BACKUP_KEEP', default: 20, doc: 'How many backups are kept (oldest removed first).' },
   { path: 'netplan.applyCommand', env: 'NETPLAN_APPLY_COMMAND', default: DEFAULT_APPLY_COMMAND, doc: 'argv run to apply netplan; never run through a shell (whitespace-split, or a JSON array when it starts with `[`).' },
   { path: 'netplan.applyTimeout', env: 'NETPLAN_APPLY_TIMEOUT', default: '60s', doc: 'An apply that takes longer is killed and rolled back.' },
-  { path: 'netplan.generateCommand', env: 'NETPLAN_GENERATE_COMMAND', default: 'netplan', doc: 'netplan binary used for `netplan generate --root-dir` validation; empty string skips validation (not recommended).' },
+  { path: 'netplan.generateCommand', env: 'NETPLAN_GENERATE_COMMAND', default: 'netplan', doc: 'netplan binary used for `netplan generate --root-dir` validation; empty string skips validation (not recommended).', emptyAllowed: true },
   { path: 'sysfsNetDir', env: 'SYSFS_NET_DIR', default: '/sys/class/net', doc: 'Where NICs are looked up by MAC.' },
   { path: 'kube.kubeconfig', env: 'KUBECONFIG', doc: 'kubeconfig file; in-cluster config when unset.' },
   { path: 'kube.mode', env: 'KUBE_MODE', default: 'api', doc: '`api` patches the Node; `log` only logs the patch it would send (no cluster).' },

@@ -73,8 +73,9 @@ export function loadConfig({ file, env = {}, overrides = {} }: LoadOptions = {})
   if (file) mergeFile(tree, readConfigFile(file));
   for (const spec of KEYS) {
     const value = env[spec.env];
-    if (value !== undefined && value !== '') setPath(tree, spec.path, value);
-    else if (value === '' && spec.path === 'db.password') setPath(tree, spec.path, '');
+    // An empty variable usually means "unset" in deployment templates; only keys whose
+    // empty value means something (an empty password, "skip validation") take it.
+    if (value !== undefined && (value !== '' || spec.emptyAllowed)) setPath(tree, spec.path, value);
   }
   for (const [path, value] of Object.entries(overrides)) if (value !== undefined) setPath(tree, path, value);
   const result = ConfigSchema.safeParse(tree);

@@ -39,6 +39,13 @@ describe('loadConfig', () => {
     expect(c.publisher.pollInterval).to.equal(250);
   });
 
+  it('takes an empty variable as unset, except where empty means something', () => {
+    const c = loadConfig({ env: { DB_HOST: '', NETPLAN_GENERATE_COMMAND: '', DB_PASSWORD: '' }, file: file('c.yaml', 'db:\n  password: from-file\n') });
+    expect(c.db.host).to.equal('127.0.0.1');
+    expect(c.netplan.generateCommand).to.equal('');
+    expect(c.db.password).to.equal('');
+  });
+
   it('parses durations in ms, s, m and h', () => {
     expect(loadConfig({ env: { PUBLISHER_RESEND_AFTER: '1.5s' } }).publisher.resendAfter).to.equal(1500);
     expect(loadConfig({ env: { PUBLISHER_RESEND_AFTER: '2m' } }).publisher.resendAfter).to.equal(120_000);
