@@ -28,10 +28,21 @@ interface Phase {
 /** Closes the AMQP connections of every agent and publisher (not the suite's own). */
 const closeRoleConnections = (f: Fleet) => f.vhost.closeConnections((c) => !!c.connectionName?.startsWith('multinic-'));
 
+/** This process and its ancestors (npx, mocha's parent that re-spawned node with tsx, the shell). */
+async function ancestors(): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let pid = String(process.pid); pid !== '0' && !out.has(pid); ) {
+    out.add(pid);
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    pid = /^PPid:\s+(\d+)/m.exec(status)?.[1] ?? '0';
+  }
+  return out;
+}
+
 /** Other engineers' mocha runs on this machine (the broker restart disturbs them). */
 async function foreignMocha(): Promise<string[]> {
   const { stdout } = await run('pgrep', ['-fa', 'mocha']).catch(() => ({ stdout: '' }));
-  const mine = new Set([process.pid, process.ppid].map(String));
+  const mine = await ancestors();
   return stdout.split('\n').filter((l) => l && !mine.has(l.split(' ')[0]!) && !l.includes('pgrep'));
 }
 
