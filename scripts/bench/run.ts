@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       );
     }
     if (!o.skipBaseline) results.baseline = await runBaseline(db, env, { periods: o.baselinePeriods, nodes: o.nodes, interfaces: o.interfaces });
-    if (!o.skipScan) results.scan = await runScan(db, env, running, { sizes: o.scanNodes, interfaces: o.interfaces, windowMs: o.windowSeconds * 1000, rootDir });
+    if (!o.skipScan) results.scan = await runScan(db, env, running, { sizes: o.scanNodes, interfaces: o.interfaces, windowMs: o.windowSeconds * 1000 });
 
     const loadAfter = loadavg();
     phase('results');

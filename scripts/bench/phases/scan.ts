@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { Sequelize } from 'sequelize';
 import { startPollers } from '../baseline.js';
-import { startPublisherProcess } from '../cli-process.js';
+import { startDbOnlyPublisher } from '../inproc-publisher.js';
 import { measureQps } from '../counters.js';
 import type { BenchEnv } from '../env.js';
 import { phase } from '../progress.js';
@@ -11,8 +10,10 @@ import type { Running } from './pipeline.js';
 export interface ScanPoint {
   nodes: number;
   rows: number;
-  /** Seconds from spawn to ready (lock, every node queue declared, first poll). */
+  /** Seconds from start to the first finished cycle (lock, node listing, first poll). */
   publisherStartSeconds: number;
+  /** Events the publisher handed to the broker during the with-work window. */
+  published: number;
   publisherIdleQps: number;
   publisherWorkQps: number;
   /** Rows the server read for the publisher per second, idle and with work. */
@@ -23,13 +24,14 @@ export interface ScanPoint {
 }
 
 /**
- * The publisher's database load against the node count. For each size: every row
+ * The publisher's database load against the node count, through its real poll, SQL and
+ * lock code with a broker that confirms at once (see inproc-publisher.ts). For each size: every row
  * configured (idle: nothing pending), then every row pending again with no agent
  * consuming (with work: the publisher publishes each row once and keeps polling the
  * pending page). The per-node pollers (T = 1 s) run over the same pending rows for the
  * same window.
  */
-export async function runScan(db: Sequelize, env: BenchEnv, running: Running, o: { sizes: number[]; interfaces: number; windowMs: number; rootDir: string }): Promise<ScanPoint[]> {
+export async function runScan(db: Sequelize, env: BenchEnv, running: Running, o: { sizes: number[]; interfaces: number; windowMs: number }): Promise<ScanPoint[]> {
   const out: ScanPoint[] = [];
   for (const nodes of o.sizes) {
     phase(`publisher database load at ${nodes} nodes x ${o.interfaces} interfaces`);
@@ -41,8 +43,8 @@ export async function runScan(db: Sequelize, env: BenchEnv, running: Running, o:
     for (let n = 0; n < nodes; n++) for (let j = 0; j < o.interfaces; j++) specs.push({ n, j, version: 0 });
     await insertInterfaces(db, specs, at, 1);
     const t0 = Date.now();
-    const publisher = await startPublisherProcess({ db: env.users.publisher, amqpUrl: env.vhost.url, lockName: env.lockName, logFile: join(o.rootDir, `publisher-scan-${nodes}.log`) });
-    running.stopPublisher = () => publisher.kill();
+    const publisher = await startDbOnlyPublisher({ db: env.users.publisher, lockName: env.lockName });
+    running.stopPublisher = () => void publisher.stop();
     try {
       const publisherStartSeconds = Math.round((Date.now() - t0) / 100) / 10;
       process.stderr.write(`  publisher ready after ${publisherStartSeconds} s; idle window ${o.windowMs / 1000} s\n`);
@@ -56,7 +58,7 @@ export async function runScan(db: Sequelize, env: BenchEnv, running: Running, o:
       ]);
       await pollers.stop();
       out.push({
-        nodes, rows: specs.length, publisherStartSeconds,
+        nodes, rows: specs.length, publisherStartSeconds, published: publisher.published(),
         publisherIdleQps: idle.qps, publisherWorkQps: work.qps,
         publisherIdleRowsRead: idle.rowsReadPerSecond, publisherWorkRowsRead: work.rowsReadPerSecond,
         pollingT1Qps: polling.qps,
