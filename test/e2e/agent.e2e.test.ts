@@ -121,7 +121,9 @@ describe('end to end: seed -> publisher -> two agents (real MariaDB, RabbitMQ, n
       latencies.push(Date.now() - t0);
     }
     expect(annotation(N2_KUBE).map((x) => x.portId)).to.include('e2e-port-new-2');
-    expect(await a2.metric('multinic_events_total', { type: 'attach', outcome: 'configured' })).to.be.greaterThan(0);
+    // The handler writes netplan_success before it returns; the trigger counts the outcome
+    // just after, so the counter may lag the row by a moment.
+    await waitFor('agent 2 counted a configured attach event', async () => (await a2.metric('multinic_events_total', { type: 'attach', outcome: 'configured' })) > 0);
     process.stdout.write(`      row insert -> netplan_success=1: ${latencies.join(' ms, ')} ms (publisher poll 1 s)\n`);
   });
 
