@@ -49,23 +49,9 @@ export async function handleInterfaceEvent(event: InterfaceEvent, ports: AgentPo
 }
 
 async function attach(event: InterfaceEvent, row: PortRow | undefined, ports: AgentPorts): Promise<HandlerOutcome> {
-  const data = event.data;
-  const change = await ports.host.configure(data, event.source);
+  const change = await ports.host.configure(event.data, event.source);
   await patchNodeState(ports);
-  // The row names this node by its database name; the event may have used the Kubernetes one.
-  const applied: InterfaceEventData = { ...data, nodeName: ports.node.dbName };
-  const written = row ? await ports.store.markConfigured(applied) : false;
-  await ports.store.recordOutcome({
-    portId: data.portId,
-    nodeName: ports.node.dbName,
-    generation: data.generation,
-    contentDigest: contentDigest(applied),
-    outcome: 'configured',
-    interfaceName: change.name,
-    lastError: null,
-    eventId: event.id,
-  });
-  const where = row ? (written ? 'netplan_success=1' : 'row changed meanwhile, netplan_success left for its own event') : 'no row (external event)';
+  const where = await writeBack(event, row, ports, 'configured', change.name);
   return {
     result: change.changed ? 'configured' : 'unchanged',
     interfaceName: change.name,
@@ -74,26 +60,44 @@ async function attach(event: InterfaceEvent, row: PortRow | undefined, ports: Ag
 }
 
 async function detach(event: InterfaceEvent, row: PortRow | undefined, ports: AgentPorts): Promise<HandlerOutcome> {
-  const data = event.data;
-  const removed = await ports.host.remove(data.portId);
+  const removed = await ports.host.remove(event.data.portId);
   await patchNodeState(ports);
-  // Conditional on this node: a port that moved keeps the new node's netplan_success.
-  const applied: InterfaceEventData = { ...data, nodeName: ports.node.dbName };
-  const written = row ? await ports.store.markRemoved(applied) : false;
-  await ports.store.recordOutcome({
-    portId: data.portId,
-    nodeName: ports.node.dbName,
-    generation: data.generation,
-    contentDigest: contentDigest(applied),
-    outcome: 'removed',
-    interfaceName: removed.name,
-    lastError: null,
-    eventId: event.id,
-  });
-  const where = row ? (written ? 'netplan_success=0' : 'row changed meanwhile, left for its own event') : 'no row (external event)';
+  const where = await writeBack(event, row, ports, 'removed', removed.name);
   return {
     result: removed.changed ? 'removed' : 'absent',
     interfaceName: removed.name,
     detail: `${removed.changed ? 'removed and applied' : 'nothing to remove'}; ${where}`,
   };
+}
+
+/**
+ * Writes netplan_success back (only when a row exists and still describes what was
+ * applied) and records the outcome in MultiNIC's own table. Returns where the row
+ * stands, for the trigger's log line.
+ */
+async function writeBack(
+  event: InterfaceEvent,
+  row: PortRow | undefined,
+  ports: AgentPorts,
+  outcome: 'configured' | 'removed',
+  interfaceName: string | null,
+): Promise<string> {
+  // The row names this node by its database name; the event may have used the Kubernetes
+  // one. Conditional on this node: a port that moved keeps the new node's netplan_success.
+  const applied: InterfaceEventData = { ...event.data, nodeName: ports.node.dbName };
+  const mark = outcome === 'configured' ? ports.store.markConfigured : ports.store.markRemoved;
+  const written = row ? await mark.call(ports.store, applied) : false;
+  await ports.store.recordOutcome({
+    portId: applied.portId,
+    nodeName: ports.node.dbName,
+    generation: applied.generation,
+    contentDigest: contentDigest(applied),
+    outcome,
+    interfaceName,
+    lastError: null,
+    eventId: event.id,
+  });
+  if (!row) return 'no row (external event)';
+  if (!written) return 'row changed meanwhile, netplan_success left for its own event';
+  return `netplan_success=${outcome === 'configured' ? 1 : 0}`;
 }

@@ -30,17 +30,8 @@ export interface NodePatch {
   };
 }
 
-/** One entry of the `multinic.io/interfaces` annotation: exactly the DESIGN fields, in this order. */
-export interface InterfaceAnnotationEntry {
-  name: string;
-  macAddress: string;
-  portId: string;
-  subnetId: string;
-  networkId: string;
-  cidr: string;
-  address: string | null;
-  mtu: number | null;
-}
+/** One entry of the `multinic.io/interfaces` annotation: exactly the DESIGN fields. */
+export type InterfaceAnnotationEntry = Pick<ConfiguredInterface, 'name' | 'macAddress' | 'portId' | 'subnetId' | 'networkId' | 'cidr' | 'address' | 'mtu'>;
 
 /**
  * Computes the whole MultiNIC part of a Node from the node's whole state — never a
