@@ -24,7 +24,7 @@ export class CliProcess {
   private constructor(readonly child: ChildProcess) {}
 
   static start(args: string[], env: Record<string, string>, logFile: string, cpuProfDir?: string): CliProcess {
-    const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${args[0]}-${Date.now()}-\${pid}.cpuprofile`] : [];
+    const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${args[0]}-${Date.now()}.cpuprofile`] : [];
     const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       env: { ...process.env, MULTINIC_FROM_SOURCE: '1', LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,10 +48,11 @@ export class AgentFleet {
   }): Promise<AgentFleet> {
     const ranges = splitRange(0, opts.nodes, opts.processes);
     const logFd = openSync(opts.logFile, 'a');
-    const execArgv = ['--import', 'tsx', ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `agents-${opts.mode}-${Date.now()}-\${pid}.cpuprofile`] : [])];
-    const children = ranges.map(([from, to]) => {
+    // Node 20 does not expand ${pid} in --cpu-prof-name, so each process gets its own name.
+    const execArgv = (i: number) => ['--import', 'tsx', ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `agents-${opts.mode}-${Date.now()}-${i}.cpuprofile`] : [])];
+    const children = ranges.map(([from, to], i) => {
       const spec: AgentHostSpec = { db: opts.db, amqpUrl: opts.amqpUrl, from, to, interfaces: opts.interfaces, mode: opts.mode, rootDir: join(opts.rootDir, opts.mode), poolMax: 8 };
-      return fork(HOST_SCRIPT, [], { execArgv, env: { ...process.env, BENCH_AGENT_SPEC: JSON.stringify(spec) }, stdio: ['ignore', logFd, logFd, 'ipc'] });
+      return fork(HOST_SCRIPT, [], { execArgv: execArgv(i), env: { ...process.env, BENCH_AGENT_SPEC: JSON.stringify(spec) }, stdio: ['ignore', logFd, logFd, 'ipc'] });
     });
     closeSync(logFd);
     const fleet = new AgentFleet(children, opts.nodes);
