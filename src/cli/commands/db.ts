@@ -9,10 +9,11 @@ export function registerDb(program: Command): void {
   const db = program.command('db').description('database schema and sample data');
 
   db.command('migrate')
-    .description('create or upgrade the schema (never drops or rewrites OpenStack rows)')
+    .description('create or upgrade the schema (never drops or rewrites OpenStack rows); creates DB_NAME when missing')
     .action(async (_opts, cmd: Command) => {
-      const [{ createSequelize, migrate }, { createContext }] = await load();
+      const [{ createSequelize, migrate, createDatabaseIfMissing }, { createContext }] = await load();
       const { config, log } = createContext('multinic-db', cmd.optsWithGlobals<GlobalOptions>());
+      if (await createDatabaseIfMissing(config.db)) log.info({ database: config.db.name }, 'database created');
       const sequelize = createSequelize(config.db);
       try {
         const applied = await migrate(sequelize, log);

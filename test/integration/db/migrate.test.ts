@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
-import { generationOf, initModels, migrate, seed, SEED } from '../../../src/db/index.js';
+import { createDatabaseIfMissing, generationOf, initModels, migrate, seed, SEED } from '../../../src/db/index.js';
 import { createRingLogger } from '../../../src/log/logger.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
+import { adminConnection, createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
+import { uniqueSuffix } from '../../helpers/ids.js';
 
 describe('db migrations and seed (real MariaDB)', () => {
   let t: TestDatabase;
@@ -57,5 +58,20 @@ describe('db migrations and seed (real MariaDB)', () => {
     expect(rows.some((r) => r.address === null)).to.equal(true);
     expect(rows.some((r) => r.address?.includes(':'))).to.equal(true);
     expect(generationOf(rows[0]!)).to.be.a('number').and.greaterThan(0);
+  });
+
+  it('creates a missing database for `db migrate`, and only once', async () => {
+    const name = `mnt_create_${uniqueSuffix()}`;
+    const admin = await adminConnection();
+    try {
+      const db = { host: '127.0.0.1', port: 3306, socketPath: '/run/mysqld/mysqld.sock', user: 'root', password: '', name };
+      expect(await createDatabaseIfMissing(db)).to.equal(true);
+      expect(await createDatabaseIfMissing(db)).to.equal(false);
+      const [rows] = await admin.query('SELECT DEFAULT_COLLATION_NAME AS c FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [name]);
+      expect(rows).to.deep.equal([{ c: 'utf8mb4_bin' }]);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.end();
+    }
   });
 });
