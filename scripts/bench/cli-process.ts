@@ -23,9 +23,10 @@ export class CliProcess {
 
   private constructor(readonly child: ChildProcess) {}
 
-  static start(args: string[], env: Record<string, string>, logFile: string, cpuProfDir?: string): CliProcess {
+  /** `entry` defaults to bin/multinic.js (sources through tsx); a compiled cli/main.js may be given instead. */
+  static start(args: string[], env: Record<string, string>, logFile: string, cpuProfDir?: string, entry = BIN): CliProcess {
     const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${args[0]}-${Date.now()}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
       env: { ...process.env, MULTINIC_FROM_SOURCE: '1', LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

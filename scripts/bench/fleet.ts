@@ -52,7 +52,10 @@ export class AgentFleet {
     const execArgv = (i: number) => ['--import', 'tsx', ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `agents-${opts.mode}-${Date.now()}-${i}.cpuprofile`] : [])];
     const children = ranges.map(([from, to], i) => {
       const spec: AgentHostSpec = { db: opts.db, amqpUrl: opts.amqpUrl, from, to, interfaces: opts.interfaces, mode: opts.mode, rootDir: join(opts.rootDir, opts.mode), poolMax: 8 };
-      return fork(HOST_SCRIPT, [], { execArgv: execArgv(i), env: { ...process.env, BENCH_AGENT_SPEC: JSON.stringify(spec) }, stdio: ['ignore', logFd, logFd, 'ipc'] });
+      // A real agent is a process of its own with libuv's 4 file-system threads; 25 agents
+      // sharing one pool of 4 would queue behind each other's fsyncs, which no node does.
+      const threads = String(Math.min(128, Math.max(4, 4 * (to - from))));
+      return fork(HOST_SCRIPT, [], { execArgv: execArgv(i), env: { ...process.env, UV_THREADPOOL_SIZE: threads, BENCH_AGENT_SPEC: JSON.stringify(spec) }, stdio: ['ignore', logFd, logFd, 'ipc'] });
     });
     closeSync(logFd);
     const fleet = new AgentFleet(children, opts.nodes);

@@ -5,7 +5,8 @@ import type { BaselinePoint } from './phases/baseline-phase.js';
 import { formatTable, ratio, type LatencySummary } from './stats.js';
 
 export interface BenchResults {
-  single?: SingleAgentFigures;
+  /** One `multinic agent` process alone: compiled (as the image runs it) and from the sources. */
+  single: SingleAgentFigures[];
   pipelines: PipelineFigures[];
   scan: ScanPoint[];
   baseline: BaselinePoint[];
@@ -19,7 +20,8 @@ export const METHODS = {
   trickle: 'rows moved to a new address one UPDATE at a time at the given rate (each row at most once)',
   agents: 'real agent parts per node (NetplanHost over its own temp netplan dir + fake sysfs with its MACs, queue trigger on multinic.node.<node>, handleInterfaceEvent, resyncNode at start, serializer, SequelizeInterfaceStore, log-mode Node patcher); many agents per process sharing one Sequelize pool (8) and one AMQP connection (a channel per node)',
   applyNoop: 'apply = in-process sandbox apply (renames the fake sysfs NIC, no spawn); generateCommand "" (no netplan generate)',
-  applyNetplan: 'the real `netplan generate --root-dir` validation of the whole candidate netplan dir per change (a process per change), then the same sandbox apply',
+  applyNetplan: 'the real `netplan generate --root-dir` validation of the whole candidate netplan dir per change (a process per change), then the same sandbox apply; on --netplan-nodes nodes (default 10), since 100 nodes\' netplan processes on 2 cores measure the CPU, not a node',
+  roots: 'agent netplan/backup/sysfs roots on tmpfs (/dev/shm) when present: each real node fsyncs its own disk; agent processes get UV_THREADPOOL_SIZE = 4 x their agents (a real agent has its own pool of 4)',
   publisher: 'pipeline phases: the real `multinic publisher` process (bin/multinic.js, tsx), poll interval 1 s, its own DB user and lock name',
   scan: 'publisher DB-load scan: the publisher\'s real poll (pollOnce), SQL adapters and MySQL lock leadership composed as startPublisher does, with a broker stub that confirms at once (no 1000 quorum queues on the shared RabbitMQ; the broker issues no SQL). idle = every row configured; with work = every row pending, no agents consuming',
   dbQueries: 'MariaDB USER_STATISTICS (SET GLOBAL userstat=1): SELECT_COMMANDS + UPDATE_COMMANDS + OTHER_COMMANDS of the role\'s own DB user over the window, divided by the window; the publisher\'s figure includes its lock checks',
@@ -64,7 +66,9 @@ export function formatResults(r: BenchResults): string {
   for (const p of r.pipelines) {
     foot.push([`${p.mode}: ${p.nodes} agents in ${p.agentProcesses} processes`, mib(p.agentMemoryIdle.rssPerAgentBytes), mib(p.agentMemoryPeak.rssPerAgentBytes), `${mib(p.agentMemoryIdle.rssBytes)} / ${mib(p.agentMemoryPeak.rssBytes)}`, `${ms(p.agentStartToConsumingMs.p50)} / ${ms(p.agentStartToConsumingMs.max)}`]);
   }
-  if (r.single) foot.push(['one `multinic agent` process alone', mib(r.single.idleRssBytes), '-', mib(r.single.idleRssBytes), ms(r.single.startToConsumingMs)]);
+  for (const s of r.single) {
+    foot.push([`one \`multinic agent\` process (${s.runtime.startsWith('compiled') ? 'compiled' : 'tsx'})`, mib(s.idleRssBytes), '-', mib(s.idleRssBytes), ms(s.startToConsumingMs)]);
+  }
   parts.push(formatTable(['agent footprint', 'RSS/agent idle', 'RSS/agent peak', 'total idle / peak', 'start->consuming p50 / max'], foot));
 
   for (const p of r.pipelines) {

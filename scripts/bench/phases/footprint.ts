@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { FakeSysfs } from '../../../test/helpers/fake-sysfs.js';
 import { CliProcess, dbEnv } from '../cli-process.js';
@@ -18,11 +21,14 @@ export interface SingleAgentFigures {
  * the start-up resync), times spawn -> the trigger's "consuming" log record, waits for the
  * start-up garbage to settle and reads its RSS from /proc.
  */
-export async function measureSingleAgent(env: BenchEnv, opts: { interfaces: number; rootDir: string; settleMs: number; cpuProfDir?: string }): Promise<SingleAgentFigures> {
-  const dir = join(opts.rootDir, 'single-agent');
+export async function measureSingleAgent(
+  env: BenchEnv,
+  opts: { interfaces: number; rootDir: string; settleMs: number; cpuProfDir?: string; compiledMain?: string },
+): Promise<SingleAgentFigures> {
+  const dir = join(opts.rootDir, `single-agent${opts.compiledMain ? '-dist' : ''}`);
   await mkdir(join(dir, 'netplan'), { recursive: true });
   const sysfs = await FakeSysfs.create(Array.from({ length: opts.interfaces }, (_, j) => ({ name: kernelName(j), mac: mac(0, j) })), dir);
-  const logFile = join(opts.rootDir, 'single-agent.log');
+  const logFile = `${dir}.log`;
   const p = CliProcess.start(
     ['agent', '--node', nodeName(0), '--http-port', '0'],
     {
@@ -38,14 +44,34 @@ export async function measureSingleAgent(env: BenchEnv, opts: { interfaces: numb
     },
     logFile,
     opts.cpuProfDir,
+    opts.compiledMain,
   );
   try {
     await p.waitForLog((r) => r.msg === 'consuming', 60_000, 'the single agent to consume', logFile);
     const startToConsumingMs = Date.now() - p.startedAt;
     await new Promise((r) => setTimeout(r, opts.settleMs));
     const idleRssBytes = await p.rssBytes();
-    return { startToConsumingMs, idleRssBytes, runtime: 'bin/multinic.js from the TypeScript sources (tsx loader; no dist/ built)' };
+    const runtime = opts.compiledMain ? 'compiled JavaScript (tsc -p tsconfig.build.json), as the image runs it' : 'bin/multinic.js from the TypeScript sources (tsx loader)';
+    return { startToConsumingMs, idleRssBytes, runtime };
   } finally {
     await p.stop();
   }
+}
+
+/**
+ * Compiles src/ the way the image does (tsconfig.build.json) into node_modules/.cache, so
+ * its imports still resolve through the checkout's node_modules and the tree stays clean.
+ * Returns the compiled cli/main.js, or undefined when the build fails.
+ */
+export async function buildForFootprint(): Promise<string | undefined> {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const outDir = join(root, 'node_modules/.cache/multinic-bench-dist');
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const ok = await new Promise<boolean>((resolve) => {
+    execFile(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir, '--sourceMap', 'false'], { timeout: 180_000 }, () =>
+      // tsc emits despite type errors in files other helpers are still writing; what matters is the output.
+      resolve(existsSync(join(outDir, 'cli/main.js'))),
+    );
+  });
+  return ok ? join(outDir, 'cli/main.js') : undefined;
 }
