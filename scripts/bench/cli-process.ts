@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/index.js';
 
@@ -25,7 +26,7 @@ export class CliProcess {
 
   /** `entry` defaults to bin/multinic.js (sources through tsx); a compiled cli/main.js may be given instead. */
   static start(args: string[], env: Record<string, string>, logFile: string, cpuProfDir?: string, entry = BIN): CliProcess {
-    const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${args[0]}-${Date.now()}.cpuprofile`] : [];
+    const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, `${args[0]}-${Date.now()}`)] : [];
     const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
       env: { ...process.env, MULTINIC_FROM_SOURCE: '1', LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,8 +48,9 @@ export class AgentFleet {
   }): Promise<AgentFleet> {
     const ranges = splitRange(0, opts.nodes, opts.processes);
     const logFd = openSync(opts.logFile, 'a');
-    // Node 20 does not expand ${pid} in --cpu-prof-name, so each process gets its own name.
-    const execArgv = (i: number) => ['--import', 'tsx', ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `agents-${opts.mode}-${Date.now()}-${i}.cpuprofile`] : [])];
+    // A directory per process with Node's default names (pid + thread id): tsx's loader runs
+    // in a worker thread whose profile would otherwise overwrite the main thread's.
+    const execArgv = (i: number) => ['--import', 'tsx', ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(opts.cpuProfDir, `agents-${opts.mode}-${i}`)] : [])];
     const children = ranges.map(([from, to], i) => {
       const spec: AgentHostSpec = { db: opts.db, amqpUrl: opts.amqpUrl, from, to, interfaces: opts.interfaces, mode: opts.mode, rootDir: join(opts.rootDir, opts.mode), poolMax: 8 };
       // A real agent is a process of its own with libuv's 4 file-system threads; 25 agents
