@@ -55,7 +55,9 @@ async function main(): Promise<void> {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`\n${signal}: removing the bench database, vhost and users...\n`);
-    void teardown().finally(() => process.exit(130));
+    void teardown()
+      .then(() => rm(rootDir, { recursive: true, force: true }))
+      .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
