@@ -47,10 +47,10 @@ describe('multinic status (real MariaDB and RabbitMQ)', function () {
     collectStatus({ db: tdb.sequelize, dbLabel: tdb.name, management: new ManagementClient(managementUrl), vhost: vhostOf(vh.url), node });
 
   it('counts configured, pending and failed per node, with queue depth, consumer and dead letters', async function () {
-    // The management API's message counts trail by a stats interval.
+    // The management API's message and consumer counts trail by a stats interval.
     const report = await waitFor('queue statistics', async () => {
       const r = await collect();
-      return r.nodes[0]?.queue.messages === 2 && r.deadLetters === 1 ? r : undefined;
+      return r.nodes[0]?.queue.messages === 2 && r.deadLetters === 1 && r.nodes[1]?.queue.consuming ? r : undefined;
     }, { timeoutMs: 15_000, intervalMs: 500 });
     expect(report.vhost).to.equal(vh.vhost);
     expect(report.nodes.map((n) => [n.node, n.interfaces])).to.deep.equal([
