@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfiguredInterface, HostChange, InterfaceHost } from '../agent/ports.js';
 import { HostError } from '../errors/errors.js';
@@ -7,12 +7,13 @@ import type { Log } from '../log/logger.js';
 import { checkGenerated } from '../netplan/check-generated.js';
 import { validateWithNetplan } from '../netplan/generate.js';
 import { allocateName } from '../netplan/naming.js';
-import { isOwnedFileName, readAllYaml, readOwnedFiles, writeFileAtomic, type OwnedFile } from '../netplan/owned-files.js';
+import { isOwnedFileName, readAllYaml, writeFileAtomic, type OwnedFile } from '../netplan/owned-files.js';
 import { fileNameFor, INTERFACE_NAME, renderInterface } from '../netplan/render.js';
 import { assertMayConfigure, type AddressReader } from './addresses.js';
 import { backupOwnedFiles } from './backup.js';
 import { runCommand, type CommandRunner } from './command.js';
 import { Mutex } from './mutex.js';
+import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from './owned-cache.js';
 import { listHostInterfaces, normalizeMac, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
 import { runTransaction } from './transaction.js';
 
@@ -46,6 +47,13 @@ export interface NetplanHostDeps {
   run?: CommandRunner;
   /** Where `netplan generate` gets its scratch root; default os.tmpdir(). */
   tmpDir?: string;
+  /** Re-read the owned files from disk at least this often even when nothing looks changed; default 60 s. */
+  ownedCacheMaxAgeMs?: number;
+}
+
+/** Interface number of an owned file name: owned files are listed in that order, as readOwnedFiles does. */
+function ordinal(file: string): number {
+  return Number(/(\d+)\.yaml$/.exec(file)?.[1] ?? Number.MAX_SAFE_INTEGER);
 }
 
 /** Everything but the two comment lines (marker, meta): what netplan itself reads. */
@@ -59,27 +67,52 @@ function netplanBody(content: Buffer | string): string {
  * netplan file per interface, `netplan generate` validation, bounded backups, apply with
  * a timeout, verification and byte-for-byte rollback. Every operation runs under one
  * in-process mutex, because an event and the periodic resync may overlap.
+ *
+ * The owned files are kept in memory (OwnedFileCache): read once, updated on every write
+ * and removal, dropped after any failure or rollback, and read again when a stat of the
+ * directory or of an owned file says someone else changed them. Before a file is deleted
+ * or overwritten, its bytes on disk are checked against the cache, so a stale view can
+ * at worst fail an event, never touch a file that is not ours.
  */
 export class NetplanHost implements InterfaceHost {
   private readonly mutex = new Mutex();
   private readonly run: CommandRunner;
   private readonly verifyTimeoutMs: number;
+  private readonly cache: OwnedFileCache;
 
   constructor(private readonly deps: NetplanHostDeps) {
     this.run = deps.run ?? runCommand;
     this.verifyTimeoutMs = deps.verifyTimeoutMs ?? 10_000;
+    this.cache = new OwnedFileCache({ dir: deps.netplanDir, now: () => deps.now().getTime(), maxAgeMs: deps.ownedCacheMaxAgeMs });
   }
 
   configure(data: InterfaceEventData, origin: string): Promise<HostChange> {
-    return this.mutex.run(() => this.configureLocked(data, origin));
+    return this.locked(() => this.configureLocked(data, origin));
   }
 
   remove(portId: string): Promise<{ name: string | null; changed: boolean }> {
-    return this.mutex.run(() => this.removeLocked(portId));
+    return this.locked(() => this.removeLocked(portId));
   }
 
   listConfigured(): Promise<ConfiguredInterface[]> {
-    return this.mutex.run(async () => (await readOwnedFiles(this.deps.netplanDir)).map((o) => o.iface));
+    return this.locked(async () => (await this.cache.get()).owned.map((o) => o.iface));
+  }
+
+  /** Forgets the in-memory view of the owned files; the next operation reads them from disk (e.g. at a resync). */
+  refresh(): Promise<void> {
+    return this.locked(async () => this.cache.invalidate());
+  }
+
+  /** Runs `fn` under the mutex; any failure (a rollback included) drops the cached view. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        this.cache.invalidate();
+        throw err;
+      }
+    });
   }
 
   private get wait() {
@@ -91,11 +124,12 @@ export class NetplanHost implements InterfaceHost {
     const mac = normalizeMac(data.macAddress);
     const log = this.deps.log.child({ portId: data.portId, macAddress: mac });
     const ifname = await waitForNic(sysfsNetDir, mac, { timeoutMs: this.deps.nicWaitMs, ...this.wait });
-    const owned = await readOwnedFiles(netplanDir);
+    const view = await this.cache.get();
+    const { owned } = view;
     await this.guardTakeover(ifname, mac, owned);
 
     // Owned-looking names that are not ours stay reserved: their files are never overwritten.
-    const strangers = (await this.listDir()).filter((f) => isOwnedFileName(f) && !owned.some((o) => o.file === f));
+    const strangers = view.entries.filter((f) => isOwnedFileName(f) && !owned.some((o) => o.file === f));
     const hostNames = (await listHostInterfaces(sysfsNetDir)).filter((n) => n !== ifname);
     const name = allocateName(mac, owned.map((o) => o.iface), [...hostNames, ...strangers.map((f) => f.slice('90-multinic-'.length, -'.yaml'.length))]);
     const iface: ConfiguredInterface = {
@@ -127,6 +161,7 @@ export class NetplanHost implements InterfaceHost {
     }
 
     await this.validate(iface, file, content, replaced, current);
+    for (const o of current ? [current, ...replaced] : replaced) await assertStillOurs(o);
     await runTransaction({
       netplanDir,
       before: owned,
@@ -140,6 +175,7 @@ export class NetplanHost implements InterfaceHost {
       apply: () => this.apply(log),
       verify: () => waitForNicName(sysfsNetDir, mac, name, { timeoutMs: this.verifyTimeoutMs, ...this.wait }),
     });
+    await this.recordChange(view, [ownedRecord(netplanDir, file, content, iface)], [file, ...replaced.map((o) => o.file)]);
     log.info({ interface: name, file, replaced: replaced.map((o) => o.file), previousName: ifname }, 'interface configured');
     return { name, changed: true };
   }
@@ -147,7 +183,8 @@ export class NetplanHost implements InterfaceHost {
   private async removeLocked(portId: string): Promise<{ name: string | null; changed: boolean }> {
     const { netplanDir } = this.deps;
     const log = this.deps.log.child({ portId });
-    const owned = await readOwnedFiles(netplanDir);
+    const view = await this.cache.get();
+    const { owned } = view;
     const targets = owned.filter((o) => o.iface.portId === portId);
     if (targets.length === 0) return { name: null, changed: false };
 
@@ -156,6 +193,7 @@ export class NetplanHost implements InterfaceHost {
       for (const t of targets) files.delete(t.file);
       await validateWithNetplan({ generateCommand: this.deps.generateCommand, files, tmpDir: this.deps.tmpDir });
     }
+    for (const t of targets) await assertStillOurs(t);
     await runTransaction({
       netplanDir,
       before: owned,
@@ -171,6 +209,7 @@ export class NetplanHost implements InterfaceHost {
         }
       },
     });
+    await this.recordChange(view, [], targets.map((t) => t.file));
     log.info({ interface: targets[0].iface.name, files: targets.map((t) => t.file) }, 'interface configuration removed');
     return { name: targets[0].iface.name, changed: true };
   }
@@ -208,10 +247,12 @@ export class NetplanHost implements InterfaceHost {
     log.info({ durationMs }, 'netplan applied');
   }
 
-  private async listDir(): Promise<string[]> {
-    return readdir(this.deps.netplanDir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [];
-      throw err;
-    });
+  /** Puts MultiNIC's own successful change into the cached view: `written` added, `gone` files dropped. */
+  private async recordChange(before: OwnedView, written: OwnedFile[], gone: string[]): Promise<void> {
+    const goneSet = new Set(gone);
+    const keep = (f: string) => !goneSet.has(f) || written.some((w) => w.file === f);
+    const owned = [...before.owned.filter((o) => !goneSet.has(o.file)), ...written].sort((a, b) => ordinal(a.file) - ordinal(b.file));
+    const entries = [...new Set([...before.entries.filter(keep), ...written.map((w) => w.file)])];
+    await this.cache.replace(owned, entries);
   }
 }

@@ -236,6 +236,28 @@ describe('NetplanHost on temp dirs (real netplan generate, sandbox apply)', func
     expect(applies).to.equal(14);
   });
 
+  it('notices an owned file edited in place behind its back: the next duplicate rewrites it', async () => {
+    const h = host();
+    await h.configure(port(1), 'o');
+    const path = join(netplanDir, '90-multinic-multinic0.yaml');
+    const ours = await readFile(path);
+    // Same owned header, different body: still ours, no longer what the port needs.
+    await writeFile(path, Buffer.concat([ours, Buffer.from('# edited by hand\n')]), { mode: 0o600 });
+    expect(await h.configure(port(1), 'o')).to.deep.equal({ name: 'multinic0', changed: true });
+    expect(await readFile(path)).to.deep.equal(ours);
+    expect(applies).to.equal(2);
+  });
+
+  it('notices a file named like ours created after it read the directory, and never overwrites it', async () => {
+    const h = host();
+    await h.configure(port(1), 'o');
+    // In a later kernel tick than the host's own write, as a person's or a tool's edit would be.
+    await new Promise((r) => setTimeout(r, 15));
+    await writeFile(join(netplanDir, '90-multinic-multinic2.yaml'), 'network:\n  version: 2\n', { mode: 0o600 });
+    foreign.push({ path: join(netplanDir, '90-multinic-multinic2.yaml'), bytes: await readFile(join(netplanDir, '90-multinic-multinic2.yaml')), mtimeMs: (await stat(join(netplanDir, '90-multinic-multinic2.yaml'))).mtimeMs });
+    expect(await h.configure(port(2), 'o')).to.deep.equal({ name: 'multinic3', changed: true });
+  });
+
   it('applies through the real `multinic sandbox-apply` command', async () => {
     const applyCommand = [process.execPath, join(REPO, 'bin', 'multinic.js'), 'sandbox-apply', '--netplan-dir', netplanDir, '--sysfs-dir', sys.root];
     const change = await host({ applyCommand, run: runCommand, verifyTimeoutMs: 2000 }).configure(port(2), 'o');
