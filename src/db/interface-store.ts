@@ -53,29 +53,72 @@ export class SequelizeInterfaceStore implements InterfaceStore {
   }
 
   /**
-   * Compare-and-set: reads the row, checks that it still describes `applied` (same node,
-   * generation, canonical content, not deleted), then updates it on condition that none
-   * of the columns it read — nor its subnet's cidr and network — changed in between.
+   * Compare-and-set in one statement: sets netplan_success = 1 where the row is still this
+   * port on this node at this generation, not deleted, with the MAC, subnet, address and
+   * MTU that were applied, and its subnet still has the applied cidr and network. The
+   * handler read the row moments before, so reading it again would only cost a round
+   * trip. Only when nothing matched does it read the row, to tell "changed meanwhile"
+   * (false) from a row whose stored text differs from its canonical form (e.g. an
+   * upper-case IPv6 address), which is then compared as before.
    */
   async markConfigured(applied: InterfaceEventData): Promise<boolean> {
+    const subnetUnchanged = this.subnetUnchanged(applied.subnetId, applied.cidr, applied.networkId);
+    const where: WhereOptions = {
+      ...this.appliedVersion(applied),
+      deleted_at: null,
+      macaddress: applied.macAddress,
+      subnet_id: applied.subnetId,
+      address: applied.address,
+      mtu: applied.mtu,
+      [Op.and]: [subnetUnchanged],
+    };
+    if (await this.setFlag(1, where)) return true;
+    return this.markConfiguredAsRead(applied);
+  }
+
+  /** The read-then-update path, for a row whose stored columns are not byte-equal to the applied data. */
+  private async markConfiguredAsRead(applied: InterfaceEventData): Promise<boolean> {
     const row = await readPortInterfaceRow(this.db, applied.portId);
     if (!row || row.deleted_at !== null || row.attached_node_name !== applied.nodeName || rowGeneration(row) !== applied.generation) return false;
     const data = interfaceDataFromRow(row);
     if (isInvalid(data) || !sameContent(data, applied)) return false;
     if (row.netplan_success === 1) return true;
     // A valid row has a subnet with cidr and network_id, so plain equality is exact here.
-    const subnetUnchanged = this.db.literal(
-      `EXISTS (SELECT 1 FROM multi_subnet s WHERE s.subnet_id = ${this.db.escape(row.subnet_id!)} AND s.cidr = ${this.db.escape(row.cidr!)} AND s.network_id = ${this.db.escape(row.network_id!)})`,
-    );
+    const subnetUnchanged = this.subnetUnchanged(row.subnet_id!, row.cidr!, row.network_id!);
     return this.setFlag(1, { ...this.sameVersion(row), deleted_at: null, macaddress: row.macaddress, subnet_id: row.subnet_id, address: row.address, mtu: row.mtu, [Op.and]: [subnetUnchanged] });
   }
 
-  /** Sets netplan_success = 0 on this node's deleted row of this generation; false when it is live again or moved on. */
+  /**
+   * Sets netplan_success = 0 on this node's deleted row of this generation, in one
+   * statement; false when it is live again or moved on (then one read confirms it, as a
+   * generation kept in integer epochs cannot match a DATE comparison).
+   */
   async markRemoved(data: InterfaceEventData): Promise<boolean> {
+    if (await this.setFlag(0, { ...this.appliedVersion(data), deleted_at: { [Op.ne]: null } })) return true;
     const row = await readPortInterfaceRow(this.db, data.portId);
     if (!row || row.deleted_at === null || row.attached_node_name !== data.nodeName || rowGeneration(row) !== data.generation) return false;
     if (row.netplan_success === 0) return true;
     return this.setFlag(0, { ...this.sameVersion(row), deleted_at: { [Op.ne]: null } });
+  }
+
+  /**
+   * The row of this port and node at the event's generation: modified_at, or created_at
+   * where modified_at is null. Model-level conditions on the DATE(3) attributes keep the
+   * milliseconds (raw replacements would drop them).
+   */
+  private appliedVersion(data: Pick<InterfaceEventData, 'portId' | 'nodeName' | 'generation'>): WhereOptions {
+    const at = new Date(data.generation);
+    return {
+      port_id: data.portId,
+      attached_node_name: data.nodeName,
+      [Op.or]: [{ modified_at: at }, { modified_at: null, created_at: at }],
+    };
+  }
+
+  private subnetUnchanged(subnetId: string, cidr: string, networkId: string) {
+    return this.db.literal(
+      `EXISTS (SELECT 1 FROM multi_subnet s WHERE s.subnet_id = ${this.db.escape(subnetId)} AND s.cidr = ${this.db.escape(cidr)} AND s.network_id = ${this.db.escape(networkId)})`,
+    );
   }
 
   /** The row's identity and version exactly as read: a concurrent edit makes the update match nothing. */

@@ -81,6 +81,34 @@ describe('SequelizeInterfaceStore (real MariaDB, agent grants only)', () => {
     expect(await store.markConfigured(applied)).to.equal(false);
   });
 
+  it('markConfigured and markRemoved are one statement each when the row is as applied, milliseconds included', async () => {
+    const applied = await dataOf();
+    expect(applied.generation % 1000).to.equal(123); // the seeded version has milliseconds
+    const statements: string[] = [];
+    agentDb.addHook('beforeQuery', (options) => void statements.push(String((options as { type?: string }).type)));
+    expect(await store.markConfigured(applied)).to.equal(true);
+    expect(statements).to.have.length(1);
+    expect(statements[0]).to.match(/UPDATE/);
+    expect((await rawRow()).netplan_success).to.equal(1);
+
+    await t.sequelize.query('UPDATE multi_interface SET deleted_at = modified_at WHERE port_id = ?', { replacements: [PORT] });
+    statements.length = 0;
+    expect(await store.markRemoved(applied)).to.equal(true);
+    expect(statements).to.have.length(1);
+    expect((await rawRow()).netplan_success).to.equal(0);
+  });
+
+  it('markConfigured matches the version on created_at when modified_at is null, and a MAC stored in upper case', async () => {
+    await t.sequelize.query('UPDATE multi_interface SET modified_at = NULL, created_at = ? WHERE port_id = ?', { replacements: [new Date(0), PORT] });
+    // Raw replacements drop milliseconds, so the version is set through the server's own literal.
+    await t.sequelize.query("UPDATE multi_interface SET created_at = '2025-03-01 10:00:07.456', macaddress = UPPER(macaddress) WHERE port_id = ?", { replacements: [PORT] });
+    const applied = await dataOf();
+    expect(applied.generation).to.equal(Date.parse('2025-03-01T10:00:07.456Z'));
+    expect(await store.markConfigured(applied)).to.equal(true);
+    expect((await rawRow()).netplan_success).to.equal(1);
+    expect(await store.markConfigured({ ...applied, generation: applied.generation + 1 })).to.equal(false);
+  });
+
   it('markRemoved: false on a live row, true on the deleted row of that generation, modified_at kept', async () => {
     const applied = await dataOf(SEED.interfaces[0].port_id); // configured mgmt row
     expect(await store.markRemoved(applied)).to.equal(false);
