@@ -190,7 +190,11 @@ describe('fault injection: no interface lost, none applied twice, nothing valid 
     expect(first.output).to.not.match(/ACCESS_REFUSED|403/);
     for (const p of f.publishers) p.start();
     for (const n of f.nodes) await n.agent.waitReady(180_000);
-    const conns = await f.vhost.management.listConnections(f.vhost.vhost);
+    // The management API lists a connection a moment after it opens.
+    const conns = await waitFor('every agent connection listed by the management API', async () => {
+      const listed = await f.vhost.management.listConnections(f.vhost.vhost);
+      return f.nodes.every((n) => listed.some((c) => c.client_properties?.connection_name === `multinic-agent ${n.name}`)) ? listed : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 500 });
     for (const n of f.nodes) {
       expect(conns.find((c) => c.client_properties?.connection_name === `multinic-agent ${n.name}`)?.user, n.name).to.equal(`multinic-node-${n.name}`);
     }
