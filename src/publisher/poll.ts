@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { interfaceDataFromRow, type InterfaceRowWithSubnet } from '../db/interface-row.js';
+import { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../db/interface-row.js';
 import { buildEvent, contentDigest } from '../events/build.js';
 import { isInvalid } from '../events/network.js';
 import { EventType, type InterfaceEventData } from '../events/types.js';
@@ -30,16 +29,28 @@ export interface CycleResult {
   published: number;
   failed: number;
   malformed: number;
+  /** Rows mapped and validated this cycle; the others were recognised by the tracker as already handled. */
+  validated: number;
 }
 
 interface Work {
   candidate: Candidate;
   data: InterfaceEventData;
   decision: Decision;
+  rawKey: string;
 }
 
-function malformedKey(row: InterfaceRowWithSubnet): string {
-  return createHash('sha256').update(JSON.stringify(row)).digest('hex').slice(0, 32);
+/**
+ * The raw row's identity for the tracker: deletion state, version and every column the
+ * event (and its validity) is built from, as read. Equal keys mean an equal event, so a
+ * row published (or reported malformed) with this key need not be mapped and validated
+ * again — most pending rows, every cycle, until the agent writes back.
+ */
+export function rawRowKey(row: InterfaceRowWithSubnet): string {
+  return JSON.stringify([
+    row.deleted_at === null ? 0 : 1, rowGeneration(row), row.attached_node_name, row.macaddress, row.subnet_id, row.subnet_name,
+    row.cidr, row.network_id, row.address, row.mtu, row.cr_namespace, row.cr_name,
+  ]);
 }
 
 /**
@@ -52,7 +63,7 @@ function malformedKey(row: InterfaceRowWithSubnet): string {
  */
 export async function pollOnce(ports: PublisherPorts, state: PollState): Promise<CycleResult> {
   const { log, metrics, settings } = ports;
-  const result: CycleResult = { active: false, rows: 0, published: 0, failed: 0, malformed: 0 };
+  const result: CycleResult = { active: false, rows: 0, published: 0, failed: 0, malformed: 0, validated: 0 };
   const stopTimer = metrics.pollDuration.startTimer();
   try {
     const active = await ports.leader.ensure();
@@ -86,10 +97,17 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
 
     const work: Work[] = [];
     for (const row of rows) {
+      const rawKey = rawRowKey(row);
+      if (state.tracker.skipsUnchanged(row.port_id, rawKey, nowMs)) continue;
+      if (state.tracker.isReportedMalformed(row.port_id, rawKey)) {
+        result.malformed++;
+        continue;
+      }
+      result.validated++;
       const data = interfaceDataFromRow(row);
       if (isInvalid(data)) {
         result.malformed++;
-        if (state.tracker.shouldReportMalformed(row.port_id, malformedKey(row))) {
+        if (state.tracker.shouldReportMalformed(row.port_id, rawKey)) {
           metrics.malformed.inc();
           log.warn({ portId: row.port_id, node: row.attached_node_name, reason: data.error }, `skipping malformed row of port ${JSON.stringify(row.port_id)}: ${data.error}`);
         }
@@ -97,7 +115,7 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
       }
       const candidate: Candidate = { portId: data.portId, type: row.deleted_at ? EventType.Detach : EventType.Attach, generation: data.generation, digest: contentDigest(data) };
       const decision = state.tracker.decide(candidate, nowMs);
-      if (decision !== Decision.Skip) work.push({ candidate, data, decision });
+      if (decision !== Decision.Skip) work.push({ candidate, data, decision, rawKey });
     }
 
     const toPublish = await withoutKnownFailures(ports, work);
@@ -142,7 +160,7 @@ async function publishAll(ports: PublisherPorts, state: PollState, work: Work[],
 
   const failures = new Map<string, number>();
   await Promise.all(
-    work.map(async ({ candidate, data, decision }) => {
+    work.map(async ({ candidate, data, decision, rawKey }) => {
       // The lock connection may drop during a cycle: stop at once, the other replica takes over.
       if (!leader.isLeader()) return;
       const event = buildEvent(candidate.type, data, { source: settings.source, now: ports.now });
@@ -155,7 +173,7 @@ async function publishAll(ports: PublisherPorts, state: PollState, work: Work[],
         failures.set(reason, (failures.get(reason) ?? 0) + 1);
         return;
       }
-      state.tracker.recordSent(candidate, ports.now().getTime());
+      state.tracker.recordSent(candidate, ports.now().getTime(), rawKey);
       result.published++;
       metrics.published.inc({ type: candidate.type, reason: decision });
       log.info(

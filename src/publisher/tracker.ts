@@ -27,6 +27,8 @@ interface Sent {
   generation: number;
   digest: string;
   at: number;
+  /** The raw row's key (see `skipsUnchanged`) when the caller gave one. */
+  rawKey?: string;
 }
 
 /**
@@ -52,9 +54,19 @@ export class PublishTracker {
     return nowMs - s.at >= this.resendAfterMs ? Decision.Resend : Decision.Skip;
   }
 
-  /** Records a publish the broker confirmed. */
-  recordSent(c: Candidate, nowMs: number): void {
-    this.sent.set(c.portId, { type: c.type, generation: c.generation, digest: c.digest, at: nowMs });
+  /**
+   * True when this port was published from exactly this raw row (`rawKey`: every column
+   * the event is built from, as read) and is not yet due for a resend: then `decide`
+   * would answer Skip, and the caller need not map and validate the row to find out.
+   */
+  skipsUnchanged(portId: string, rawKey: string, nowMs: number): boolean {
+    const s = this.sent.get(portId);
+    return s !== undefined && s.rawKey === rawKey && nowMs - s.at < this.resendAfterMs;
+  }
+
+  /** Records a publish the broker confirmed; `rawKey` lets `skipsUnchanged` recognise the row next cycle. */
+  recordSent(c: Candidate, nowMs: number, rawKey?: string): void {
+    this.sent.set(c.portId, { type: c.type, generation: c.generation, digest: c.digest, at: nowMs, rawKey });
   }
 
   /**
@@ -62,9 +74,14 @@ export class PublishTracker {
    * its reason is logged once rather than every second; a change of the row reports again.
    */
   shouldReportMalformed(portId: string, key: string): boolean {
-    if (this.reportedMalformed.get(portId) === key) return false;
+    if (this.isReportedMalformed(portId, key)) return false;
     this.reportedMalformed.set(portId, key);
     return true;
+  }
+
+  /** True when this exact malformed row (same key) was already reported: it need not be validated again. */
+  isReportedMalformed(portId: string, key: string): boolean {
+    return this.reportedMalformed.get(portId) === key;
   }
 
   /** Notes ports seen pending in this sweep (valid or not). */

@@ -3,7 +3,7 @@ import { contentDigest } from '../../../src/events/build.js';
 import { interfaceDataFromRow } from '../../../src/db/interface-row.js';
 import { EventType, type InterfaceEventData } from '../../../src/events/types.js';
 import { validateEvent } from '../../../src/events/validate.js';
-import { createPollState, pollOnce } from '../../../src/publisher/poll.js';
+import { createPollState, pollOnce, rawRowKey } from '../../../src/publisher/poll.js';
 import { fakePorts, pendingRow } from './fakes.js';
 
 const RESEND = 60_000;
@@ -77,6 +77,30 @@ describe('pollOnce', () => {
     expect(warnings).to.have.length(1);
     expect(warnings[0]!.reason).to.match(/MAC "zz"/);
     expect(state.published.map((e) => e.data.portId)).to.deep.equal(['port-2']);
+  });
+
+  it('validates only rows that may be published: a row already sent or reported is recognised from its raw columns', async () => {
+    const { ports, state, records } = fakePorts();
+    const poll = createPollState(RESEND);
+    state.rows = [pendingRow(1), pendingRow(2, { macaddress: 'zz' })];
+    expect(await pollOnce(ports, poll)).to.include({ validated: 2, published: 1, malformed: 1 });
+    expect(await pollOnce(ports, poll)).to.include({ validated: 0, published: 0, malformed: 1 });
+    state.nowMs += RESEND;
+    expect(await pollOnce(ports, poll)).to.include({ validated: 1, published: 1, malformed: 1 });
+    state.rows = [pendingRow(1, { address: '10.0.0.7' }), pendingRow(2, { macaddress: 'zy' })];
+    expect(await pollOnce(ports, poll)).to.include({ validated: 2, published: 1, malformed: 1 });
+    expect(records().filter((r) => r.portId === 'port-2')).to.have.length(2);
+  });
+
+  it('rawRowKey differs for a change of any column the event is built from', () => {
+    const base = rawRowKey(pendingRow(1));
+    expect(rawRowKey(pendingRow(1))).to.equal(base);
+    const changes: Array<Partial<Parameters<typeof pendingRow>[1]>> = [
+      { deleted_at: new Date(5) }, { modified_at: new Date(2_000_000) }, { attached_node_name: 'other' }, { macaddress: 'fa:16:3e:00:00:99' },
+      { subnet_id: 's2' }, { subnet_name: 'n2' }, { cidr: '10.1.0.0/24' }, { network_id: 'net2' }, { address: '10.0.0.5' }, { mtu: 1400 },
+      { cr_namespace: 'ns' }, { cr_name: 'cr' }, { address: 'null' },
+    ];
+    for (const over of changes) expect(rawRowKey(pendingRow(1, over)), JSON.stringify(over)).to.not.equal(base);
   });
 
   it('publishes nothing while standing by, and stops at once when leadership is lost mid-cycle', async () => {

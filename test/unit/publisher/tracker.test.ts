@@ -33,6 +33,27 @@ describe('PublishTracker', () => {
     expect(t.decide(c({ type: EventType.Detach }), 1)).to.equal(Decision.Changed);
   });
 
+  it('skipsUnchanged only for the raw row it was sent from, and only until the resend is due', () => {
+    const t = new PublishTracker(RESEND);
+    expect(t.skipsUnchanged('p1', 'k1', 0)).to.equal(false);
+    t.recordSent(c(), 0, 'k1');
+    expect(t.skipsUnchanged('p1', 'k1', RESEND - 1)).to.equal(true);
+    expect(t.skipsUnchanged('p1', 'k2', 1)).to.equal(false);
+    expect(t.skipsUnchanged('p2', 'k1', 1)).to.equal(false);
+    expect(t.skipsUnchanged('p1', 'k1', RESEND)).to.equal(false);
+    t.recordSent(c(), 0);
+    expect(t.skipsUnchanged('p1', 'k1', 1)).to.equal(false);
+  });
+
+  it('remembers a reported malformed row by its key until it changes', () => {
+    const t = new PublishTracker(RESEND);
+    expect(t.isReportedMalformed('p1', 'k1')).to.equal(false);
+    expect(t.shouldReportMalformed('p1', 'k1')).to.equal(true);
+    expect(t.isReportedMalformed('p1', 'k1')).to.equal(true);
+    expect(t.shouldReportMalformed('p1', 'k1')).to.equal(false);
+    expect(t.isReportedMalformed('p1', 'k2')).to.equal(false);
+  });
+
   it('treats an unconfirmed publish as never sent', () => {
     const t = new PublishTracker(RESEND);
     t.decide(c(), 0);
