@@ -1,4 +1,5 @@
-import * as k8s from '@kubernetes/client-node';
+import { createRequire } from 'node:module';
+import type * as K8s from '@kubernetes/client-node';
 import type { NodeInterfaceState, NodePatcher } from '../agent/ports.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../errors/errors.js';
@@ -39,6 +40,20 @@ export interface KubeNodePatcherOptions {
   now?: () => number;
 }
 
+let loadedClient: typeof K8s | undefined;
+
+/**
+ * The Kubernetes client, loaded on first use: it is about 80 MiB of an agent's resident
+ * memory (measured with the compiled agent), which an agent in kube.mode=log, the demo
+ * and every other command never need. Loaded synchronously (require of an ES module,
+ * Node >= 20.19, which package.json's engines demands) so that the factories stay
+ * synchronous and a bad KUBECONFIG still fails at start-up.
+ */
+function k8s(): typeof K8s {
+  loadedClient ??= createRequire(import.meta.url)('@kubernetes/client-node') as typeof K8s;
+  return loadedClient;
+}
+
 /** Default request timeout, matching the kube.timeout config default. */
 export const DEFAULT_KUBE_TIMEOUT_MS = 10_000;
 const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
@@ -58,7 +73,7 @@ const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
  */
 export function createKubeNodePatcher(options: KubeNodePatcherOptions): KubeNodePatcher {
   const { log, timeoutMs = DEFAULT_KUBE_TIMEOUT_MS, cacheTtlMs = DEFAULT_CACHE_TTL_MS, now = Date.now } = options;
-  const api = loadKubeConfig(options.kubeconfigPath).makeApiClient(k8s.CoreV1Api);
+  const api = loadKubeConfig(options.kubeconfigPath).makeApiClient(k8s().CoreV1Api);
   const sent = new Map<string, { body: string; at: number }>();
 
   return {
@@ -103,18 +118,19 @@ export function createNodePatcherFromConfig(kube: Config['kube'], log: Pick<Log,
 
 /** A fresh options object per request: the client reverses its middleware list in place. */
 function requestOptions(timeoutMs: number) {
-  const timeout: k8s.ObservableMiddleware = {
+  const { Observable, PatchStrategy, setHeaderOptions } = k8s();
+  const timeout: K8s.ObservableMiddleware = {
     pre: (ctx) => {
       ctx.setSignal(AbortSignal.timeout(timeoutMs));
-      return new k8s.Observable(Promise.resolve(ctx));
+      return new Observable(Promise.resolve(ctx));
     },
-    post: (res) => new k8s.Observable(Promise.resolve(res)),
+    post: (res) => new Observable(Promise.resolve(res)),
   };
-  return k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, { middleware: [timeout] });
+  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch, { middleware: [timeout] });
 }
 
-function loadKubeConfig(kubeconfigPath: string | undefined): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+function loadKubeConfig(kubeconfigPath: string | undefined): K8s.KubeConfig {
+  const kc = new (k8s().KubeConfig)();
   if (kubeconfigPath) {
     try {
       kc.loadFromFile(kubeconfigPath);
