@@ -79,6 +79,13 @@ export class NetplanHost implements InterfaceHost {
   private readonly run: CommandRunner;
   private readonly verifyTimeoutMs: number;
   private readonly cache: OwnedFileCache;
+  /**
+   * Names this process has written into a file, by MAC, kept after a rollback removed the
+   * file again: a failed apply may already have renamed the NIC, so the name stays that
+   * MAC's (its retry gets it back) and is never handed to another MAC. Released when the
+   * port is removed. After a restart the NIC's name under sysfs guards the same way.
+   */
+  private readonly written = new Map<string, string>();
 
   constructor(private readonly deps: NetplanHostDeps) {
     this.run = deps.run ?? runCommand;
@@ -131,7 +138,11 @@ export class NetplanHost implements InterfaceHost {
     // Owned-looking names that are not ours stay reserved: their files are never overwritten.
     const strangers = view.entries.filter((f) => isOwnedFileName(f) && !owned.some((o) => o.file === f));
     const hostNames = (await listHostInterfaces(sysfsNetDir)).filter((n) => n !== ifname);
-    const name = allocateName(mac, owned.map((o) => o.iface), [...hostNames, ...strangers.map((f) => f.slice('90-multinic-'.length, -'.yaml'.length))]);
+    const ownedPairs = owned.map((o) => o.iface);
+    const remembered = [...this.written]
+      .filter(([m, n]) => !ownedPairs.some((o) => normalizeMac(o.macAddress) === m || o.name === n))
+      .map(([macAddress, n]) => ({ macAddress, name: n }));
+    const name = allocateName(mac, [...ownedPairs, ...remembered], [...hostNames, ...strangers.map((f) => f.slice('90-multinic-'.length, -'.yaml'.length))]);
     const iface: ConfiguredInterface = {
       name,
       macAddress: mac,
@@ -168,6 +179,7 @@ export class NetplanHost implements InterfaceHost {
       log,
       backup: () => this.backup(owned, log),
       mutate: async () => {
+        this.written.set(mac, name);
         await mkdir(netplanDir, { recursive: true });
         await writeFileAtomic(join(netplanDir, file), content, 0o600);
         for (const o of replaced) await unlink(o.path);
@@ -210,6 +222,7 @@ export class NetplanHost implements InterfaceHost {
       },
     });
     await this.recordChange(view, [], targets.map((t) => t.file));
+    for (const t of targets) this.written.delete(normalizeMac(t.iface.macAddress));
     log.info({ interface: targets[0].iface.name, files: targets.map((t) => t.file) }, 'interface configuration removed');
     return { name: targets[0].iface.name, changed: true };
   }

@@ -154,6 +154,28 @@ describe('NetplanHost on temp dirs (real netplan generate, sandbox apply)', func
     });
   }
 
+  it('never hands a name written for one MAC to another after a rollback; the MAC gets it back on retry', async () => {
+    // One host for the whole story: its first apply fails (the file is rolled back), later ones succeed.
+    let failNext = true;
+    const flaky = host({
+      run: async (argv, opts) => {
+        if (failNext) {
+          failNext = false;
+          applies++;
+          throw new HostError('apply failed (test)');
+        }
+        return runner(argv, opts);
+      },
+    });
+    const err = await flaky.configure(port(1), 'o').then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.match(/^rolled back/);
+    expect(await flaky.listConfigured()).to.deep.equal([]);
+    const other = await flaky.configure(port(2), 'o');
+    expect(other.name).to.not.equal('multinic0');
+    const retried = await flaky.configure(port(1), 'o');
+    expect(retried.name).to.equal('multinic0');
+  });
+
   it('rolls back when the NIC does not come up under its name after apply (a new file is removed again)', async () => {
     const before = await picture(netplanDir);
     const err = await host({ applyCommand: ['true'] }).configure(port(1), 'o').then(() => undefined, (e: Error) => e);
