@@ -101,6 +101,8 @@ export interface InterfaceHost {
   remove(portId: string): Promise<{ name: string | null; changed: boolean }>;
   /** Every interface configured by MultiNIC's own files on this host. */
   listConfigured(): Promise<ConfiguredInterface[]>;
+  /** Forgets any cached view of the host so the next call reads it from disk (resync calls it). */
+  refresh?(): Promise<void>;
 }
 
 /** The whole MultiNIC state of a node, from which the Node patch is computed (never incrementally). */

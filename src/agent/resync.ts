@@ -47,6 +47,8 @@ export interface ResyncSummary {
 export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
   const summary: ResyncSummary = { skipped: null, configured: [], removed: [], marked: [], kept: [], failed: [], state: null };
   const nodePorts = await ports.store.listNodePorts(ports.node.dbName);
+  // Resync compares with the host as it is on disk, not as the host adapter last saw it.
+  await ports.host.refresh?.();
   const configured = await ports.host.listConfigured();
   if (!nodePorts.known) {
     summary.skipped = `node_table has no node named ${JSON.stringify(ports.node.dbName)}: nothing configured or removed`;

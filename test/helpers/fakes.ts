@@ -99,6 +99,8 @@ export class FakeHost implements InterfaceHost {
   configured = new Map<string, ConfiguredInterface>();
   applies = 0;
   calls: string[] = [];
+  /** Read-only calls, in order (kept apart from `calls`, which lists changes). */
+  reads: string[] = [];
   /** When set, configure() throws it (after nothing was changed, as a rollback leaves it). */
   configureError: Error | undefined;
   private nextIndex = 0;
@@ -137,7 +139,12 @@ export class FakeHost implements InterfaceHost {
   }
 
   async listConfigured(): Promise<ConfiguredInterface[]> {
+    this.reads.push('listConfigured');
     return [...this.configured.values()];
+  }
+
+  async refresh(): Promise<void> {
+    this.reads.push('refresh');
   }
 }
 

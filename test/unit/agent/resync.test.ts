@@ -15,6 +15,12 @@ describe('agent resync', () => {
     expect(nodes.patches.at(-1)!.force, 'resync forces the Node patch so a lost one heals').to.equal(true);
   });
 
+  it('reads the host afresh: refresh() comes before the first listing', async () => {
+    const { ports, host } = fakePorts({ store: new FakeStore([rowFor(interfaceData())]) });
+    await resyncNode(ports);
+    expect(host.reads.slice(0, 2)).to.deep.equal(['refresh', 'listConfigured']);
+  });
+
   it('reconfigures drift (host content differs from the row)', async () => {
     const a = interfaceData({ mtu: 9000 });
     const host = new FakeHost([configuredFrom({ ...a, mtu: 1500 }, 'multinic0')]);
