@@ -8,7 +8,7 @@ import { checkGenerated } from '../netplan/check-generated.js';
 import { validateWithNetplan } from '../netplan/generate.js';
 import { allocateName } from '../netplan/naming.js';
 import { isOwnedFileName, readAllYaml, writeFileAtomic, type OwnedFile } from '../netplan/owned-files.js';
-import { fileNameFor, INTERFACE_NAME, renderInterface } from '../netplan/render.js';
+import { configuredInterface, fileNameFor, INTERFACE_NAME, renderInterface } from '../netplan/render.js';
 import { assertMayConfigure, type AddressReader } from './addresses.js';
 import { backupOwnedFiles } from './backup.js';
 import { runCommand, type CommandRunner } from './command.js';
@@ -143,18 +143,7 @@ export class NetplanHost implements InterfaceHost {
       .filter(([m, n]) => !ownedPairs.some((o) => normalizeMac(o.macAddress) === m || o.name === n))
       .map(([macAddress, n]) => ({ macAddress, name: n }));
     const name = allocateName(mac, [...ownedPairs, ...remembered], [...hostNames, ...strangers.map((f) => f.slice('90-multinic-'.length, -'.yaml'.length))]);
-    const iface: ConfiguredInterface = {
-      name,
-      macAddress: mac,
-      portId: data.portId,
-      subnetId: data.subnetId,
-      networkId: data.networkId,
-      cidr: data.cidr,
-      address: data.address,
-      mtu: data.mtu,
-      generation: data.generation,
-      origin,
-    };
+    const iface = configuredInterface({ ...data, macAddress: mac }, name, origin);
     const content = Buffer.from(renderInterface(iface));
     const file = fileNameFor(name);
     // Files this change replaces: the port's file under an old name/MAC, or another port's file for this MAC.

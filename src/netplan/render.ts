@@ -1,5 +1,6 @@
 import { Document } from 'yaml';
 import type { ConfiguredInterface } from '../agent/ports.js';
+import type { InterfaceEventData } from '../events/types.js';
 import { HostError } from '../errors/errors.js';
 import { checkAddress, isInvalid, normalizeMac, parseSubnet } from '../events/network.js';
 
@@ -68,6 +69,22 @@ function ethernetFor(iface: ConfiguredInterface): Record<string, unknown> {
   }
   if (iface.mtu !== null) eth.mtu = iface.mtu;
   return eth;
+}
+
+/** What a file records for one port's data once it has a name: the ConfiguredInterface to render. */
+export function configuredInterface(data: InterfaceEventData, name: string, origin: string): ConfiguredInterface {
+  return {
+    name,
+    macAddress: data.macAddress,
+    portId: data.portId,
+    subnetId: data.subnetId,
+    networkId: data.networkId,
+    cidr: data.cidr,
+    address: data.address,
+    mtu: data.mtu,
+    generation: data.generation,
+    origin,
+  };
 }
 
 /**

@@ -4,8 +4,9 @@ import { InvalidEventError } from '../errors/errors.js';
 import { Header } from '../events/amqp-properties.js';
 import type { InterfaceEvent } from '../events/types.js';
 import { parseEvent } from '../events/validate.js';
-import { DeadLetterReason, type AgentMetrics } from '../http/metrics.js';
+import { DeadLetterReason } from '../http/metrics.js';
 import type { Log } from '../log/logger.js';
+import type { QueueTriggerOptions } from './queue-trigger.js';
 
 /**
  * One message as the trigger hands it over: its bytes, what the broker said about it, and
@@ -27,23 +28,18 @@ export interface Delivery {
   deadLetter(reason: string): Promise<void>;
 }
 
-/** Everything `handleDelivery` needs besides the message; see QueueTriggerOptions for meanings. */
-export interface DeliveryContext {
-  node: string;
-  acceptNodeNames: readonly string[];
-  maxMessageBytes: number;
-  handler: (event: InterfaceEvent, log: Log) => Promise<HandlerOutcome>;
-  onFinalFailure?: (event: InterfaceEvent, err: unknown, log: Log) => Promise<void>;
-  maxRetries: number;
+/** Everything `handleDelivery` needs besides the message; the shared fields mean what QueueTriggerOptions says. */
+export type DeliveryContext = Pick<
+  QueueTriggerOptions,
+  'node' | 'acceptNodeNames' | 'maxMessageBytes' | 'handler' | 'onFinalFailure' | 'maxRetries' | 'log' | 'metrics'
+> & {
   /** Deliveries the broker allows before it dead-letters (the queue's x-delivery-limit). */
   deliveryLimit: number;
   backoff: (attempt: number) => number;
   sleep: (ms: number) => Promise<void>;
   /** True once the trigger is stopping: transient retries end early and the message goes back to the queue. */
   stopping: () => boolean;
-  log: Log;
-  metrics?: AgentMetrics;
-}
+};
 
 const MAX_LOGGED_HEADER_CHARS = 200;
 

@@ -1,6 +1,7 @@
 import { buildEvent } from '../../src/events/build.js';
 import { EventType, type InterfaceEvent, type InterfaceEventData } from '../../src/events/types.js';
 import type { ConfiguredInterface, PortRow } from '../../src/agent/ports.js';
+import { configuredInterface } from '../../src/netplan/render.js';
 
 /** A fixed generation so tests read as "older" / "newer" by offset. */
 export const GEN = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -53,16 +54,5 @@ export function rowFor(data: InterfaceEventData, over: Partial<PortRow> = {}): P
 
 /** What the host reports for `data` once configured. */
 export function configuredFrom(data: InterfaceEventData, name: string, origin = '/multinic/publisher'): ConfiguredInterface {
-  return {
-    name,
-    macAddress: data.macAddress,
-    portId: data.portId,
-    subnetId: data.subnetId,
-    networkId: data.networkId,
-    cidr: data.cidr,
-    address: data.address,
-    mtu: data.mtu,
-    generation: data.generation,
-    origin,
-  };
+  return configuredInterface(data, name, origin);
 }
