@@ -110,7 +110,7 @@ export async function startPublisherProcess(opts: { db: Config['db']; amqpUrl: s
     opts.logFile,
     opts.cpuProfDir,
   );
-  const rec = await p.waitForLog((r) => r.msg === 'health and metrics listening', 60_000, 'the publisher to start', opts.logFile);
+  const rec = await p.waitForLog((r) => r.msg === 'serving /healthz, /readyz and /metrics', 60_000, 'the publisher to start', opts.logFile);
   const port = Number(rec.httpPort);
   // Ready = the first cycle finished (lock taken, node queues declared, first poll done).
   const deadline = Date.now() + 120_000;

@@ -84,7 +84,7 @@ export async function startHttpServer({ port, host = '0.0.0.0', registry, readin
     });
   });
   const actual = (server.address() as AddressInfo).port;
-  log.info({ port: actual, host }, 'serving /healthz, /readyz and /metrics');
+  log.info({ httpPort: actual, host }, 'serving /healthz, /readyz and /metrics');
   return {
     port: actual,
     close: () =>

@@ -47,7 +47,6 @@ export function registerAgent(program: Command): void {
         await agent.stop();
         throw err;
       });
-      log.info({ httpPort: http.port }, 'health and metrics listening');
       onSignal = (signal) => log.info({ signal }, 'stopping: finishing the event in hand, then closing');
       await signalled;
       try {

@@ -37,7 +37,6 @@ export function registerPublisher(program: Command): void {
         await publisher.stop();
         throw err;
       });
-      log.info({ httpPort: http.port }, 'health and metrics listening');
       await new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = (signal: NodeJS.Signals) => {
