@@ -15,7 +15,7 @@ import { runCommand, type CommandRunner } from './command.js';
 import { Mutex } from './mutex.js';
 import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from './owned-cache.js';
 import { listHostInterfaces, normalizeMac, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
-import { runTransaction } from './transaction.js';
+import { runTransaction, type TransactionSteps } from './transaction.js';
 
 /** Everything NetplanHost touches, injected so tests run on temp dirs without root. */
 export interface NetplanHostDeps {
@@ -162,18 +162,13 @@ export class NetplanHost implements InterfaceHost {
 
     await this.validate(iface, file, content, replaced, current);
     for (const o of current ? [current, ...replaced] : replaced) await assertStillOurs(o);
-    await runTransaction({
-      netplanDir,
-      before: owned,
-      log,
-      backup: () => this.backup(owned, log),
+    await this.transact(owned, log, {
       mutate: async () => {
         this.written.set(mac, name);
         await mkdir(netplanDir, { recursive: true });
         await writeFileAtomic(join(netplanDir, file), content, 0o600);
         for (const o of replaced) await unlink(o.path);
       },
-      apply: () => this.apply(log),
       verify: () => waitForNicName(sysfsNetDir, mac, name, { timeoutMs: this.verifyTimeoutMs, ...this.wait }),
     });
     await this.recordChange(view, [ownedRecord(netplanDir, file, content, iface)], [file, ...replaced.map((o) => o.file)]);
@@ -195,15 +190,10 @@ export class NetplanHost implements InterfaceHost {
       await validateWithNetplan({ generateCommand: this.deps.generateCommand, files, tmpDir: this.deps.tmpDir });
     }
     for (const t of targets) await assertStillOurs(t);
-    await runTransaction({
-      netplanDir,
-      before: owned,
-      log,
-      backup: () => this.backup(owned, log),
+    await this.transact(owned, log, {
       mutate: async () => {
         for (const t of targets) await unlink(t.path);
       },
-      apply: () => this.apply(log),
       verify: async () => {
         for (const t of targets) {
           if (await lstat(t.path).then(() => true, () => false)) throw new HostError(`${t.file} is still present after removal`);
@@ -239,14 +229,23 @@ export class NetplanHost implements InterfaceHost {
     checkGenerated(iface, networkd);
   }
 
-  private backup(owned: readonly OwnedFile[], log: Log): Promise<string> {
-    const { backupDir, backupKeep, now } = this.deps;
-    return backupOwnedFiles(owned.map((o) => ({ file: o.file, content: o.content })), { backupDir, keep: backupKeep, now, log });
-  }
-
-  private async apply(log: Log): Promise<void> {
-    const { durationMs } = await this.run(this.deps.applyCommand, { timeoutMs: this.deps.applyTimeoutMs, log });
-    log.info({ durationMs }, 'netplan applied');
+  /**
+   * One change of MultiNIC's files: back up `owned`, `mutate`, run the apply command,
+   * `verify`; on any failure runTransaction restores `owned` byte for byte and applies again.
+   */
+  private transact(owned: readonly OwnedFile[], log: Log, steps: Pick<TransactionSteps, 'mutate' | 'verify'>): Promise<void> {
+    const { netplanDir, backupDir, backupKeep, now, applyCommand, applyTimeoutMs } = this.deps;
+    return runTransaction({
+      netplanDir,
+      before: owned,
+      log,
+      backup: () => backupOwnedFiles(owned.map((o) => ({ file: o.file, content: o.content })), { backupDir, keep: backupKeep, now, log }),
+      apply: async () => {
+        const { durationMs } = await this.run(applyCommand, { timeoutMs: applyTimeoutMs, log });
+        log.info({ durationMs }, 'netplan applied');
+      },
+      ...steps,
+    });
   }
 
   /** Puts MultiNIC's own successful change into the cached view: `written` added, `gone` files dropped. */
