@@ -33,27 +33,36 @@ export async function createDemoDatabase(
 }
 
 /**
- * Creates the demo's own vhost `multinic-demo-<id>` and a user of the same name with a
- * random password and full rights on that vhost only. Deleting the vhost removes its
- * queues and exchanges; open connections are closed first so nothing lingers.
+ * Creates a throwaway vhost named `vhost` and a user of the same name with `password` and
+ * full rights on that vhost only; returns its amqp:// URL. `created` receives each piece
+ * as soon as it exists, so an interruption half-way still cleans up. Deleting the vhost
+ * removes its queues and exchanges; open connections are closed first so nothing lingers.
+ * The demo and the tests' per-test vhosts both use it.
  */
-export async function createDemoVhost(
+export async function createScratchVhost(
   management: ManagementClient,
-  access: AdminAccess,
-  { id, password, created }: { id: string; password: string; created: (c: Created) => void },
+  { vhost, password, amqpHost, created = () => undefined }: { vhost: string; password: string; amqpHost: string; created?: (c: Created) => void },
 ): Promise<{ vhost: string; user: string; url: string }> {
-  const vhost = `multinic-demo-${id}`;
   await management.putVhost(vhost);
   created({
     what: `RabbitMQ vhost ${vhost}`,
     remove: async () => {
-      for (const c of await management.listConnections(vhost).catch(() => [])) await management.closeConnection(c.name, 'multinic demo finished').catch(() => undefined);
+      for (const c of await management.listConnections(vhost).catch(() => [])) await management.closeConnection(c.name, 'throwaway vhost removed').catch(() => undefined);
       await management.deleteVhost(vhost);
     },
   });
   await management.putUser(vhost, password);
   created({ what: `RabbitMQ user ${vhost}`, remove: () => management.deleteUser(vhost) });
   await management.setPermissions(vhost, vhost, { configure: '.*', write: '.*', read: '.*' });
-  const url = `amqp://${encodeURIComponent(vhost)}:${encodeURIComponent(password)}@${access.amqpHost}/${encodeURIComponent(vhost)}`;
+  const url = `amqp://${encodeURIComponent(vhost)}:${encodeURIComponent(password)}@${amqpHost}/${encodeURIComponent(vhost)}`;
   return { vhost, user: vhost, url };
+}
+
+/** The demo's own vhost `multinic-demo-<id>` (see createScratchVhost). */
+export function createDemoVhost(
+  management: ManagementClient,
+  access: AdminAccess,
+  { id, password, created }: { id: string; password: string; created: (c: Created) => void },
+): Promise<{ vhost: string; user: string; url: string }> {
+  return createScratchVhost(management, { vhost: `multinic-demo-${id}`, password, amqpHost: access.amqpHost, created });
 }

@@ -1,4 +1,5 @@
 import { ManagementClient } from '../../src/amqp/management.js';
+import { createScratchVhost, type Created } from '../../src/demo/provision.js';
 import { randomPassword, uniqueSuffix } from './ids.js';
 
 /**
@@ -38,15 +39,17 @@ export async function createTestVhost(prefix = 'mnt'): Promise<TestVhost> {
       { cause: err },
     );
   }
-  const vhost = `${prefix}-${uniqueSuffix()}`;
-  const password = randomPassword();
-  await management.putVhost(vhost);
-  await management.putUser(vhost, password);
-  await management.setPermissions(vhost, vhost, { configure: '.*', write: '.*', read: '.*' });
+  const removals: Created[] = [];
+  const { vhost, user, url } = await createScratchVhost(management, {
+    vhost: `${prefix}-${uniqueSuffix()}`,
+    password: randomPassword(),
+    amqpHost: AMQP_HOST,
+    created: (c) => removals.push(c),
+  });
   return {
     vhost,
-    user: vhost,
-    url: `amqp://${encodeURIComponent(vhost)}:${encodeURIComponent(password)}@${AMQP_HOST}/${encodeURIComponent(vhost)}`,
+    user,
+    url,
     managementUrl: MANAGEMENT_ADMIN_URL,
     management,
     async closeConnections(match = () => true) {
@@ -56,9 +59,7 @@ export async function createTestVhost(prefix = 'mnt'): Promise<TestVhost> {
       return chosen.length;
     },
     async delete() {
-      for (const c of await management.listConnections(vhost).catch(() => [])) await management.closeConnection(c.name).catch(() => undefined);
-      await management.deleteVhost(vhost);
-      await management.deleteUser(vhost);
+      for (const r of removals) await r.remove(); // vhost (closing its connections), then user
     },
   };
 }
