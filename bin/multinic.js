@@ -12,7 +12,7 @@ if (existsSync(compiled) && process.env.MULTINIC_FROM_SOURCE !== '1') {
 } else {
   const tsx = await import('tsx/esm/api').catch(() => undefined);
   if (!tsx) {
-    console.error(`multinic: ${compiled} is missing and tsx is not installed: run \`npm ci\` (with devDependencies) or \`npm run build\``);
+    console.error('multinic: running from the TypeScript sources needs tsx, a devDependency: run `npm ci` (with devDependencies), or `npm run build` and leave MULTINIC_FROM_SOURCE unset');
     process.exit(2);
   }
   tsx.register();
