@@ -5,9 +5,10 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
-import { Secret } from 'kubernetes-models/v1/Secret';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { KEYS } from '../../src/config/keys.js';
 
@@ -16,8 +17,10 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 /** The schema-checked model class of each kind the manifests use. */
 const MODELS: Record<string, new (o: any) => { validate(): void }> = { // eslint-disable-line @typescript-eslint/no-explicit-any
-  Namespace, ConfigMap, Secret, ServiceAccount, ClusterRole, ClusterRoleBinding, Deployment, DaemonSet,
+  Namespace, ConfigMap, ServiceAccount, ClusterRole, ClusterRoleBinding, Deployment, DaemonSet, Job, PodDisruptionBudget,
 };
+/** Credential keys: never in the ConfigMap or a manifest's env, only in Secrets made by hand and the nodes' files. */
+const CREDENTIAL_KEYS = ['DB_USER', 'DB_PASSWORD', 'AMQP_URL', 'AMQP_MANAGEMENT_URL'];
 
 function load(file: string): Obj[] {
   return parseAllDocuments(readFileSync(new URL(file, DIR), 'utf8')).map((d) => {
@@ -28,6 +31,8 @@ function load(file: string): Obj[] {
 
 const manifestFiles = readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
 const all = manifestFiles.flatMap((f) => load(f).map((o) => ({ file: f, o })));
+const kustomization = load('kustomization.yaml')[0]!;
+const podSpecs = all.filter(({ o }) => o.spec?.template?.spec).map(({ o }) => ({ name: `${o.kind}/${o.metadata.name}`, pod: o.spec.template.spec }));
 const one = (kind: string, name: string): Obj => {
   const found = all.find(({ o }) => o.kind === kind && o.metadata?.name === name);
   expect(found, `${kind}/${name}`).to.not.equal(undefined);
@@ -55,7 +60,7 @@ describe('deploy/ Kubernetes manifests', function () {
   });
 
   it('list every manifest in kustomization.yaml', function () {
-    const k = load('kustomization.yaml')[0]!;
+    const k = kustomization;
     expect([...k.resources].sort()).to.deep.equal(manifestFiles);
     expect(k.namespace).to.equal('multinic-system');
   });
@@ -105,15 +110,65 @@ describe('deploy/ Kubernetes manifests', function () {
     expect(all.filter(({ o }) => o.kind.endsWith('Binding'))).to.have.length(1);
   });
 
-  it('hold placeholders only in Secrets', function () {
-    const secrets = all.filter(({ o }) => o.kind === 'Secret');
-    expect(secrets.length).to.be.greaterThan(0);
-    for (const { o } of secrets) {
-      expect(o.data, 'no base64 data').to.equal(undefined);
-      expect(o.stringData.DB_PASSWORD).to.equal('REPLACE_ME');
-      const url = new URL(o.stringData.AMQP_URL);
-      expect(url.password).to.equal('REPLACE_ME');
+  it('hold no Secret: the kustomization cannot overwrite real credentials', function () {
+    expect(all.filter(({ o }) => o.kind === 'Secret')).to.deep.equal([]);
+    expect(kustomization.secretGenerator).to.equal(undefined);
+    const cm = one('ConfigMap', 'multinic-config');
+    expect(Object.keys(cm.data).filter((k) => CREDENTIAL_KEYS.includes(k))).to.deep.equal([]);
+    for (const { name, pod } of podSpecs) for (const c of pod.containers) {
+      expect((c.env ?? []).map((e: Obj) => e.name).filter((n: string) => CREDENTIAL_KEYS.includes(n)), name).to.deep.equal([]);
     }
+  });
+
+  it('set every image through kustomize `images` (one name to override)', function () {
+    const images = podSpecs.flatMap(({ pod }) => [...pod.containers, ...(pod.initContainers ?? [])].map((c: Obj) => c.image));
+    expect(images.length).to.be.greaterThan(2);
+    expect([...new Set(images)]).to.deep.equal(['multinic']);
+    const entry = kustomization.images.find((i: Obj) => i.name === 'multinic');
+    expect(entry.newName, 'newName').to.be.a('string');
+    expect(entry.newTag, 'newTag').to.match(/^\d+\.\d+\.\d+/);
+  });
+
+  it('create the namespace first', function () {
+    expect(kustomization.resources[0]).to.equal('namespace.yaml');
+    expect(load('namespace.yaml').map((o) => o.kind)).to.deep.equal(['Namespace']);
+  });
+
+  it('give each agent its own node’s credentials from a read-only host file, not from a shared Secret', function () {
+    const pod = one('DaemonSet', 'multinic-agent').spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.envFrom.filter((e: Obj) => e.secretRef)).to.deep.equal([]);
+    const at = c.args.indexOf('--config');
+    expect(at, '--config before the command (a global option)').to.be.greaterThan(-1).and.lessThan(c.args.indexOf('agent'));
+    const file: string = c.args[at + 1];
+    const mount = c.volumeMounts.find((m: Obj) => file.startsWith(`${m.mountPath}/`));
+    expect(mount, `a mount holding ${file}`).to.not.equal(undefined);
+    expect(mount.readOnly).to.equal(true);
+    expect(pod.volumes.find((v: Obj) => v.name === mount.name).hostPath).to.deep.equal({ path: '/etc/multinic', type: 'Directory' });
+  });
+
+  it('migrate the schema with a Job as the migrator user, non-root, with no Kubernetes token', function () {
+    const job = one('Job', 'multinic-db-migrate');
+    const pod = job.spec.template.spec;
+    expect(pod.containers[0].args).to.deep.equal(['db', 'migrate']);
+    expect(pod.containers[0].envFrom).to.deep.include({ secretRef: { name: 'multinic-migrator-credentials' } });
+    expect(pod.restartPolicy).to.equal('OnFailure');
+    expect(pod.automountServiceAccountToken).to.equal(false);
+    expect(pod.securityContext.runAsNonRoot).to.equal(true);
+    expect(job.spec.backoffLimit).to.be.a('number');
+    expect(job.spec.ttlSecondsAfterFinished).to.be.a('number');
+  });
+
+  it('keep one publisher through drains (PodDisruptionBudget) and spread the replicas over nodes', function () {
+    const d = one('Deployment', 'multinic-publisher');
+    const labels = d.spec.template.metadata.labels;
+    const pdb = one('PodDisruptionBudget', 'multinic-publisher');
+    expect(pdb.spec.minAvailable).to.equal(1);
+    for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) expect(labels[k], k).to.equal(v);
+    const [term] = d.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+    expect(term.podAffinityTerm.topologyKey).to.equal('kubernetes.io/hostname');
+    for (const [k, v] of Object.entries(term.podAffinityTerm.labelSelector.matchLabels)) expect(labels[k], k).to.equal(v);
+    expect(d.spec.template.spec.containers[0].envFrom).to.deep.include({ secretRef: { name: 'multinic-publisher-credentials' } });
   });
 
   it('use only environment names that are configuration keys', function () {
@@ -121,7 +176,6 @@ describe('deploy/ Kubernetes manifests', function () {
     const used = new Set<string>();
     for (const { o } of all) {
       if (o.kind === 'ConfigMap') Object.keys(o.data ?? {}).forEach((k) => used.add(k));
-      if (o.kind === 'Secret') Object.keys({ ...o.stringData, ...o.data }).forEach((k) => used.add(k));
       for (const c of o.spec?.template?.spec?.containers ?? []) for (const e of c.env ?? []) used.add(e.name);
     }
     expect(used.size).to.be.greaterThan(5);

@@ -13,6 +13,8 @@ describe('deploy/sql/users.sql least-privilege grants', function () {
   let tdb: TestDatabase;
   const users = { agent: { user: '', password: randomPassword() }, publisher: { user: '', password: randomPassword() }, migrator: { user: '', password: randomPassword() } };
   const conns: mysql.Connection[] = [];
+  /** Users a test adds beyond `users`, dropped in after() whatever happened. */
+  const extraUsers: string[] = [];
 
   before(async function () {
     tdb = await createTestDatabase('mng');
@@ -43,7 +45,7 @@ describe('deploy/sql/users.sql least-privilege grants', function () {
     for (const c of conns) await c.end().catch(() => undefined);
     const cleanup = await adminConnection().catch(() => undefined);
     if (cleanup) {
-      for (const u of Object.values(users)) for (const host of ['%', 'localhost']) if (u.user) await cleanup.query('DROP USER IF EXISTS ?@?', [u.user, host]);
+      for (const u of [...Object.values(users).map((x) => x.user), ...extraUsers]) for (const host of ['%', 'localhost']) if (u) await cleanup.query('DROP USER IF EXISTS ?@?', [u, host]);
       await cleanup.end();
     }
     await tdb?.drop();
@@ -92,6 +94,36 @@ describe('deploy/sql/users.sql least-privilege grants', function () {
     expect(Number(lock[0]!.got)).to.equal(1);
     const err = await c.query('UPDATE multi_interface SET netplan_success = 0 WHERE port_id = ?', [PORT]).then(() => undefined, (e: { code?: string }) => e);
     expect(err?.code).to.equal('ER_TABLEACCESS_DENIED_ERROR');
+  });
+
+  it('adds one per-node agent user alone when only @agent_user is set, with the agent grants', async function () {
+    const node = { user: `${tdb.name}_n1`, password: randomPassword() };
+    extraUsers.push(node.user, `${tdb.name}_n2`);
+    const setup = await mysql.createConnection({ socketPath: process.env.MULTINIC_TEST_DB_ADMIN_SOCKET ?? '/run/mysqld/mysqld.sock', user: 'root', multipleStatements: true });
+    try {
+      await setup.query('SET @agent_user = NULL, @agent_password = NULL, @publisher_user = NULL, @publisher_password = NULL, @migrator_user = NULL, @migrator_password = NULL');
+      for (const host of ['%', 'localhost']) {
+        await setup.query('SET @db_name = ?, @user_host = ?, @agent_user = ?, @agent_password = ?', [tdb.name, host, node.user, node.password]);
+        await setup.query(SQL);
+      }
+      const [created] = await setup.query<mysql.RowDataPacket[]>('SELECT User FROM mysql.user WHERE User LIKE ?', [`${tdb.name}\_%`]);
+      expect(created.map((r) => r.User)).to.include(node.user);
+      // The publisher and migrator parts did nothing: no user besides the ones made in before().
+      expect([...new Set(created.map((r) => r.User).filter((u) => !Object.values(users).some((x) => x.user === u)))]).to.deep.equal([node.user]);
+      // A set user without its password is refused, not created with an empty one.
+      const err = await setup.query('SET @agent_user = ?, @agent_password = NULL; ' + SQL, [`${tdb.name}_n2`]).then(() => undefined, (e: Error) => e);
+      expect(err?.message).to.match(/syntax|NULL/i);
+      const [none] = await setup.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM mysql.user WHERE User = ?', [`${tdb.name}_n2`]);
+      expect(Number(none[0]!.n)).to.equal(0);
+    } finally {
+      await setup.end();
+    }
+    const c = await mysql.createConnection({ host: DB_TCP_HOST, port: DB_TCP_PORT, user: node.user, password: node.password, database: tdb.name });
+    conns.push(c);
+    const [res] = await c.query<mysql.ResultSetHeader>('UPDATE multi_interface SET netplan_success = 1 WHERE port_id = ?', [PORT]);
+    expect(res.affectedRows).to.equal(1);
+    const err = await c.query("UPDATE multi_interface SET address = '192.168.100.99' WHERE port_id = ?", [PORT]).then(() => undefined, (e: { code?: string }) => e);
+    expect(err?.code).to.equal('ER_COLUMNACCESS_DENIED_ERROR');
   });
 
   it('lets the migrator run the migrations on its database', async function () {
