@@ -28,8 +28,9 @@ export const AUTO_UPDATED_REFRESH_MS = 60_000;
  * (`SET netplan_success = ?, modified_at = modified_at`), which is the documented way to
  * keep such a column unchanged ("To prevent an auto-updated column from updating when
  * other columns change, explicitly set it to its current value", MySQL 8.0 Reference
- * Manual, 11.2.5 Automatic Initialization and Updating for TIMESTAMP and DATETIME; MariaDB
- * behaves the same). So a write of MultiNIC never becomes a new row version, whatever the
+ * Manual, "Automatic Initialization and Updating for TIMESTAMP and DATETIME",
+ * https://dev.mysql.com/doc/refman/8.0/en/timestamp-initialization.html; MariaDB 10.11
+ * behaves the same, checked by test/integration/db/schema-variants.test.ts). So a write of MultiNIC never becomes a new row version, whatever the
  * schema says. On a table without such a column the statement is the plain UPDATE, so
  * the agent's column grant (UPDATE on netplan_success only) is enough there.
  *
