@@ -30,9 +30,10 @@ export const AUTO_UPDATED_REFRESH_MS = 60_000;
  * other columns change, explicitly set it to its current value", MySQL 8.0 Reference
  * Manual, "Automatic Initialization and Updating for TIMESTAMP and DATETIME",
  * https://dev.mysql.com/doc/refman/8.0/en/timestamp-initialization.html; MariaDB 10.11
- * behaves the same, checked by test/integration/db/schema-variants.test.ts). So a write of MultiNIC never becomes a new row version, whatever the
- * schema says. On a table without such a column the statement is the plain UPDATE, so
- * the agent's column grant (UPDATE on netplan_success only) is enough there.
+ * behaves the same, checked by test/integration/db/schema-variants.test.ts). So a write
+ * of MultiNIC never becomes a new row version, whatever the schema says. On a table
+ * without such a column the statement is the plain UPDATE, so the agent's column grant
+ * (UPDATE on netplan_success only) is enough there.
  *
  * The statement goes through Sequelize's query interface rather than `Model.update`,
  * because `Model.update` silently drops any column that is not a model attribute, and
