@@ -11,7 +11,8 @@
 --     SOURCE deploy/sql/users.sql;"
 --
 -- Run it after `multinic db migrate`: column and table grants need the tables to exist.
--- Re-running it is safe (CREATE USER IF NOT EXISTS; grants are additive).
+-- Re-running it is safe (CREATE USER IF NOT EXISTS; grants are additive); run it again
+-- after the OpenStack side adds ON UPDATE CURRENT_TIMESTAMP to a multi_interface column.
 --
 -- Each of the three parts runs only when its @…_user is set, so one user can be added
 -- alone. Per-node agent users (README "Per-node credentials"; scripts/node-credentials.sh)
@@ -25,7 +26,9 @@
 --
 -- agent     reads the four OpenStack tables; may UPDATE only multi_interface.netplan_success
 --           (a column grant: address, modified_at or deleted_at cannot be changed, nothing can
---           be deleted); keeps its own apply state in multinic_port_state.
+--           be deleted) — plus, only where the schema declares them, the columns with
+--           ON UPDATE CURRENT_TIMESTAMP, which MultiNIC assigns their own value so that they
+--           do not move; keeps its own apply state in multinic_port_state.
 -- publisher reads the four tables and multinic_port_state; writes nothing. Its MySQL named
 --           lock (GET_LOCK) needs no privilege.
 -- migrator  runs `multinic db migrate` (and the demo seed): schema changes on this database only.
@@ -43,7 +46,13 @@ SET @agent = IF(@agent_user IS NULL, NULL, CONCAT(QUOTE(@agent_user), '@', QUOTE
 SET @s = CONCAT('CREATE USER IF NOT EXISTS ', @agent, ' IDENTIFIED BY ', QUOTE(@agent_password)); SET @s = COALESCE(@s, 'DO 0'); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
 SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.multi_subnet TO ', @agent); SET @s = COALESCE(@s, 'DO 0'); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
 SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.node_table TO ', @agent); SET @s = COALESCE(@s, 'DO 0'); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
-SET @s = CONCAT('GRANT SELECT, UPDATE (netplan_success) ON ', @q_db, '.multi_interface TO ', @agent); SET @s = COALESCE(@s, 'DO 0'); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
+-- A multi_interface column the server rewrites by itself (ON UPDATE CURRENT_TIMESTAMP, as
+-- modified_at is in some OpenStack schemas) is kept by assigning it its own value
+-- (`SET netplan_success = 1, modified_at = modified_at`), which needs UPDATE on it; such
+-- columns are read from the schema, so on a table without one the grant stays netplan_success.
+SET @kept = (SELECT GROUP_CONCAT(CONCAT(', `', REPLACE(COLUMN_NAME, '`', '``'), '`') ORDER BY ORDINAL_POSITION SEPARATOR '')
+  FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = @db_name AND TABLE_NAME = 'multi_interface' AND LOWER(EXTRA) LIKE '%on update%');
+SET @s = CONCAT('GRANT SELECT, UPDATE (netplan_success', IFNULL(@kept, ''), ') ON ', @q_db, '.multi_interface TO ', @agent); SET @s = COALESCE(@s, 'DO 0'); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
 SET @s = CONCAT('GRANT SELECT ON ', @q_db, '.cr_state TO ', @agent); SET @s = COALESCE(@s, 'DO 0'); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
 SET @s = CONCAT('GRANT SELECT, INSERT, UPDATE ON ', @q_db, '.multinic_port_state TO ', @agent); SET @s = COALESCE(@s, 'DO 0'); PREPARE s FROM @s; EXECUTE s; DEALLOCATE PREPARE s;
 

@@ -13,6 +13,7 @@ import {
   type InterfaceRowWithSubnet,
 } from './interface-row.js';
 import { initModels, type Models } from './models.js';
+import { OpenStackRowUpdater } from './openstack-update.js';
 
 /** The row as the agent sees it; `lastFailure` only where the query joined multinic_port_state. */
 function toPortRow(row: InterfaceRowWithSubnet, failure?: { generation: number; error: string } | null): PortRow {
@@ -27,27 +28,41 @@ function toPortRow(row: InterfaceRowWithSubnet, failure?: { generation: number; 
   };
 }
 
+/**
+ * A time column equal to `at` to the millisecond: a half-open range, because a generation
+ * keeps milliseconds while the column may keep microseconds (DATETIME(6), TIMESTAMP(6)),
+ * which the driver truncates on read; for second or millisecond precision it is plain
+ * equality. Null matches only null.
+ */
+function sameMillisecond(column: 'modified_at' | 'created_at', at: Date | null): WhereOptions {
+  return { [column]: at === null ? null : { [Op.gte]: at, [Op.lt]: new Date(at.getTime() + 1) } };
+}
+
 /** `%` and `_` are wildcards in LIKE; a node name must match literally. */
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * The agent's database access over Sequelize. Writes are conditional updates that set
- * ONLY `multi_interface.netplan_success` (the agent's database user may update nothing
- * else) with `silent: true`, so MultiNIC's own write never becomes a new row version;
- * the outcome of each event goes to MultiNIC's own `multinic_port_state`. Every method
- * throws on any failure; none answers "no rows" for an error.
+ * The agent's database access over Sequelize. Writes are conditional updates that change
+ * ONLY `multi_interface.netplan_success`, through {@link OpenStackRowUpdater}, so that
+ * MultiNIC's own write never becomes a new row version on any schema (a `modified_at`
+ * with `ON UPDATE CURRENT_TIMESTAMP` is assigned its own value); the outcome of each
+ * event goes to MultiNIC's own `multinic_port_state`. Every method throws on any
+ * failure; none answers "no rows" for an error.
  */
 export class SequelizeInterfaceStore implements InterfaceStore {
   private readonly m: Models;
+  private readonly updater: OpenStackRowUpdater;
 
   constructor(
     private readonly db: Sequelize,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.m = initModels(db);
+    this.updater = new OpenStackRowUpdater(db, () => now().getTime());
   }
 
   async getPort(portId: string): Promise<PortRow | undefined> {
+    await this.prepareWrites();
     const row = await readPortInterfaceRow(this.db, portId);
     return row && toPortRow(row);
   }
@@ -103,15 +118,15 @@ export class SequelizeInterfaceStore implements InterfaceStore {
 
   /**
    * The row of this port and node at the event's generation: modified_at, or created_at
-   * where modified_at is null. Model-level conditions on the DATE(3) attributes keep the
-   * milliseconds (raw replacements would drop them).
+   * where modified_at is null, to the millisecond. Model-level conditions on the DATE(3)
+   * attributes keep the milliseconds (raw replacements would drop them).
    */
   private appliedVersion(data: Pick<InterfaceEventData, 'portId' | 'nodeName' | 'generation'>): WhereOptions {
     const at = new Date(data.generation);
     return {
       port_id: data.portId,
       attached_node_name: data.nodeName,
-      [Op.or]: [{ modified_at: at }, { modified_at: null, created_at: at }],
+      [Op.or]: [sameMillisecond('modified_at', at), { modified_at: null, ...sameMillisecond('created_at', at) }],
     };
   }
 
@@ -123,13 +138,22 @@ export class SequelizeInterfaceStore implements InterfaceStore {
 
   /** The row's identity and version exactly as read: a concurrent edit makes the update match nothing. */
   private sameVersion(row: InterfaceRowWithSubnet): WhereOptions {
-    return { id: row.id, port_id: row.port_id, attached_node_name: row.attached_node_name, modified_at: row.modified_at, created_at: row.created_at };
+    return {
+      id: row.id,
+      port_id: row.port_id,
+      attached_node_name: row.attached_node_name,
+      ...sameMillisecond('modified_at', row.modified_at),
+      ...sameMillisecond('created_at', row.created_at),
+    };
+  }
+
+  /** Reads (at most once a minute) which columns a write must keep; see OpenStackRowUpdater. */
+  private prepareWrites(): Promise<void> {
+    return this.updater.prepare(this.m.MultiInterface.getTableName() as string);
   }
 
   private async setFlag(value: 0 | 1, where: WhereOptions): Promise<boolean> {
-    // `silent` keeps Sequelize from touching any timestamp; `fields` pins the SET list.
-    const [affected] = await this.m.MultiInterface.update({ netplan_success: value }, { where, silent: true, fields: ['netplan_success'] });
-    return affected === 1;
+    return (await this.updater.update(this.m.MultiInterface, { netplan_success: value }, where)) === 1;
   }
 
   async recordOutcome(record: PortOutcomeRecord): Promise<void> {
@@ -150,8 +174,10 @@ export class SequelizeInterfaceStore implements InterfaceStore {
    * One query: whether node_table knows the node, every row of the node (live and
    * deleted) with its subnet, and the failure recorded for each. The node_table count is
    * the driving side of the join, so an unknown node still yields one row saying so.
+   * (Like getPort, it also refreshes the write's kept columns when they are a minute old.)
    */
   async listNodePorts(nodeName: string): Promise<NodePorts> {
+    await this.prepareWrites();
     const raw = await this.db.query<Record<string, unknown>>(
       `SELECT n.known, r.*, p.outcome AS p_outcome, p.generation AS p_generation, p.last_error AS p_last_error
        FROM (SELECT COUNT(*) AS known FROM node_table WHERE attached_node_name = ?) n

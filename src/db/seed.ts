@@ -1,5 +1,6 @@
-import type { Sequelize } from 'sequelize';
-import { initModels } from './models.js';
+import { Op, type Model, type ModelStatic, type Sequelize, type WhereOptions } from 'sequelize';
+import { PermanentError } from '../errors/errors.js';
+import { initModels, type Models } from './models.js';
 
 /**
  * A small, realistic environment: two workers, a management network that is already
@@ -29,44 +30,118 @@ export const SEED = {
   ],
 } as const;
 
+/** The OpenStack tables the seed writes, by name. */
+type SeedTable = 'node_table' | 'multi_subnet' | 'multi_interface' | 'cr_state';
+
 /**
- * Loads the seed; running it again resets those rows to the seed's state (upsert),
- * leaving any other rows alone. Returns the counts written.
+ * `db seed` met rows that are not its sample: a database in use. `foreign` counts them per
+ * table (only tables that have any). The CLI exits 2 with the message.
  */
-export async function seed(db: Sequelize, now: Date = new Date()): Promise<{ nodes: number; subnets: number; interfaces: number }> {
-  const m = initModels(db);
-  await db.transaction(async (transaction) => {
-    for (const n of SEED.nodes) {
-      await m.NodeRow.upsert({ ...n, status: 'ACTIVE', created_at: now, modified_at: now, deleted_at: null }, { transaction });
-    }
-    for (const s of SEED.subnets) {
-      await m.MultiSubnet.upsert({ ...s, status: 'ACTIVE', created_at: now, modified_at: now, deleted_at: null }, { transaction });
-    }
-    for (const i of SEED.interfaces) {
+export class SeedRefusedError extends PermanentError {
+  override name = 'SeedRefusedError';
+  constructor(readonly foreign: Partial<Record<SeedTable, number>>) {
+    const list = Object.entries(foreign).map(([table, n]) => `${table}: ${n} row${n === 1 ? '' : 's'}`).join(', ');
+    super(
+      `refusing to seed: the database holds rows that are not the sample (${list}); it looks in use. ` +
+        '`multinic db seed --force` adds only the sample rows that are missing and never changes an existing row',
+    );
+  }
+}
+
+/** Per table, the sample rows inserted and those left as they were because a row with that key exists. */
+export interface SeedResult {
+  nodes: number;
+  subnets: number;
+  interfaces: number;
+  inserted: Record<SeedTable, number>;
+  kept: Record<SeedTable, number>;
+}
+
+const crNameOf = (node: string) => `multinic-${node}`;
+const CR_NAMESPACE = 'multinic-system';
+
+/** The sample's keys per table, as conditions: a row matching one is the sample's (or stands in its place). */
+function sampleKeys(): Record<SeedTable, WhereOptions[]> {
+  return {
+    node_table: SEED.nodes.map((n) => ({ [Op.or]: [{ attached_node_id: n.attached_node_id }, { attached_node_name: n.attached_node_name }] })),
+    multi_subnet: SEED.subnets.map((s) => ({ subnet_id: s.subnet_id })),
+    multi_interface: SEED.interfaces.map((i) => ({ port_id: i.port_id })),
+    cr_state: SEED.nodes.map((n) => ({ cr_namespace: CR_NAMESPACE, cr_name: crNameOf(n.attached_node_name) })),
+  };
+}
+
+/** The sample's rows, per table, with their times. */
+function sampleRows(now: Date): Record<SeedTable, Array<Record<string, unknown>>> {
+  const times = { created_at: now, modified_at: now, deleted_at: null };
+  return {
+    node_table: SEED.nodes.map((n) => ({ ...n, status: 'ACTIVE', ...times })),
+    multi_subnet: SEED.subnets.map((s) => ({ ...s, status: 'ACTIVE', ...times })),
+    multi_interface: SEED.interfaces.map((i) => {
       const node = SEED.nodes[i.node]!;
-      await m.MultiInterface.upsert(
-        {
-          port_id: i.port_id,
-          subnet_id: SEED.subnets[i.subnet]!.subnet_id,
-          macaddress: i.macaddress,
-          attached_node_id: node.attached_node_id,
-          attached_node_name: node.attached_node_name,
-          cr_namespace: 'multinic-system',
-          cr_name: `multinic-${node.attached_node_name}`,
-          netplan_success: i.netplan_success,
-          status: 'ACTIVE',
-          address: i.address,
-          mtu: i.mtu,
-          created_at: now,
-          modified_at: now,
-          deleted_at: null,
-        },
-        { transaction },
-      );
+      return {
+        port_id: i.port_id,
+        subnet_id: SEED.subnets[i.subnet]!.subnet_id,
+        macaddress: i.macaddress,
+        attached_node_id: node.attached_node_id,
+        attached_node_name: node.attached_node_name,
+        cr_namespace: CR_NAMESPACE,
+        cr_name: crNameOf(node.attached_node_name),
+        netplan_success: i.netplan_success,
+        status: 'ACTIVE',
+        address: i.address,
+        mtu: i.mtu,
+        ...times,
+      };
+    }),
+    cr_state: SEED.nodes.map((n) => ({ cr_namespace: CR_NAMESPACE, cr_name: crNameOf(n.attached_node_name), spec_hash: null, last_updated: now })),
+  };
+}
+
+/** The seed only counts and inserts plain rows, so one untyped model shape serves all four tables. */
+const modelOf = (m: Models): Record<SeedTable, ModelStatic<Model>> => ({
+  node_table: m.NodeRow as unknown as ModelStatic<Model>,
+  multi_subnet: m.MultiSubnet as unknown as ModelStatic<Model>,
+  multi_interface: m.MultiInterface as unknown as ModelStatic<Model>,
+  cr_state: m.CrState as unknown as ModelStatic<Model>,
+});
+
+/**
+ * Loads the sample (`SEED`) into a migrated database, insert-if-absent only: a sample row
+ * whose key (or node name) already exists is left exactly as it is — a deleted port stays
+ * deleted, a configured one keeps its netplan_success, no modified_at moves. On a database
+ * that holds any row outside the sample it throws {@link SeedRefusedError} (naming the
+ * tables and counts) and writes nothing, unless `force` is set; `force` still only inserts
+ * missing sample rows. One transaction; `now` (default: the current time) stamps the
+ * inserted rows. Throws the server's error when the tables do not exist (run `db migrate`).
+ */
+export async function seed(db: Sequelize, now: Date = new Date(), { force = false }: { force?: boolean } = {}): Promise<SeedResult> {
+  const models = modelOf(initModels(db));
+  const keys = sampleKeys();
+  const rows = sampleRows(now);
+  const tables = Object.keys(keys) as SeedTable[];
+  const result: SeedResult = { nodes: SEED.nodes.length, subnets: SEED.subnets.length, interfaces: SEED.interfaces.length, inserted: zero(), kept: zero() };
+  await db.transaction(async (transaction) => {
+    const foreign: Partial<Record<SeedTable, number>> = {};
+    for (const table of tables) {
+      // Total minus the sample's: NOT (key = ...) would miss a row whose key columns are NULL.
+      const n = (await models[table].count({ transaction })) - (await models[table].count({ where: { [Op.or]: keys[table] }, transaction }));
+      if (n > 0) foreign[table] = n;
     }
-    for (const n of SEED.nodes) {
-      await m.CrState.upsert({ cr_namespace: 'multinic-system', cr_name: `multinic-${n.attached_node_name}`, spec_hash: null, last_updated: now }, { transaction });
+    if (!force && Object.keys(foreign).length > 0) throw new SeedRefusedError(foreign);
+    for (const table of tables) {
+      const missing: Array<Record<string, unknown>> = [];
+      for (const [i, where] of keys[table].entries()) {
+        if ((await models[table].count({ where, transaction })) === 0) missing.push(rows[table][i]!);
+      }
+      // A plain INSERT: a row that appeared meanwhile fails the transaction instead of being overwritten.
+      if (missing.length > 0) await models[table].bulkCreate(missing, { transaction });
+      result.inserted[table] = missing.length;
+      result.kept[table] = keys[table].length - missing.length;
     }
   });
-  return { nodes: SEED.nodes.length, subnets: SEED.subnets.length, interfaces: SEED.interfaces.length };
+  return result;
+}
+
+function zero(): Record<SeedTable, number> {
+  return { node_table: 0, multi_subnet: 0, multi_interface: 0, cr_state: 0 };
 }

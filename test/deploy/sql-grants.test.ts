@@ -1,17 +1,19 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
+import { readFileSync } from 'node:fs';
+import type { Config } from '../../src/config/index.js';
 import { migrate, seed } from '../../src/db/index.js';
 import { randomPassword } from '../helpers/ids.js';
 import { adminConnection, createTestDatabase, DB_TCP_HOST, DB_TCP_PORT, type TestDatabase } from '../helpers/mariadb.js';
 
 const SQL = readFileSync(new URL('../../deploy/sql/users.sql', import.meta.url), 'utf8');
+
 const PORT = '7f3e2a10-0000-4000-8000-000000000112';
 
 /** deploy/sql/users.sql applied to a throwaway database: each user can do its job and nothing more. */
 describe('deploy/sql/users.sql least-privilege grants', function () {
   let tdb: TestDatabase;
-  const users = { agent: { user: '', password: randomPassword() }, publisher: { user: '', password: randomPassword() }, migrator: { user: '', password: randomPassword() } };
+  let users: Record<'agent' | 'publisher' | 'migrator', Config['db']>;
   const conns: mysql.Connection[] = [];
   /** Users a test adds beyond `users`, dropped in after() whatever happened. */
   const extraUsers: string[] = [];
@@ -20,32 +22,16 @@ describe('deploy/sql/users.sql least-privilege grants', function () {
     tdb = await createTestDatabase('mng');
     await migrate(tdb.sequelize, { info: () => undefined });
     await seed(tdb.sequelize);
-    users.agent.user = `${tdb.name}_ag`;
-    users.publisher.user = `${tdb.name}_pu`;
-    users.migrator.user = `${tdb.name}_mi`;
-    // Fails with a message naming MariaDB when the server is down.
-    await (await adminConnection()).end();
-    // A connection of our own: the file is a multi-statement script, as `mysql < file` would run it.
-    const setup = await mysql.createConnection({ socketPath: process.env.MULTINIC_TEST_DB_ADMIN_SOCKET ?? '/run/mysqld/mysqld.sock', user: 'root', multipleStatements: true });
-    try {
-      // Both hosts: over TCP to 127.0.0.1 the server may match 'localhost' before '%'.
-      for (const host of ['%', 'localhost']) {
-        await setup.query(
-          'SET @db_name = ?, @user_host = ?, @agent_user = ?, @agent_password = ?, @publisher_user = ?, @publisher_password = ?, @migrator_user = ?, @migrator_password = ?',
-          [tdb.name, host, users.agent.user, users.agent.password, users.publisher.user, users.publisher.password, users.migrator.user, users.migrator.password],
-        );
-        await setup.query(SQL);
-      }
-    } finally {
-      await setup.end();
-    }
+    // Runs the file itself as a multi-statement script, as `mysql < file` would; fails with a
+    // message naming MariaDB when the server is down.
+    users = await tdb.createUsersFromSql();
   });
 
   after(async function () {
     for (const c of conns) await c.end().catch(() => undefined);
     const cleanup = await adminConnection().catch(() => undefined);
     if (cleanup) {
-      for (const u of [...Object.values(users).map((x) => x.user), ...extraUsers]) for (const host of ['%', 'localhost']) if (u) await cleanup.query('DROP USER IF EXISTS ?@?', [u, host]);
+      for (const u of extraUsers) for (const host of ['%', 'localhost']) await cleanup.query('DROP USER IF EXISTS ?@?', [u, host]);
       await cleanup.end();
     }
     await tdb?.drop();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../../src/config/index.js';
@@ -15,7 +16,14 @@ const ADMIN_SOCKET = process.env.MULTINIC_TEST_DB_ADMIN_SOCKET ?? '/run/mysqld/m
 export const DB_TCP_HOST = process.env.MULTINIC_TEST_DB_HOST ?? '127.0.0.1';
 export const DB_TCP_PORT = Number(process.env.MULTINIC_TEST_DB_PORT ?? 3306);
 
-export async function adminConnection(): Promise<mysql.Connection> {
+/** deploy/sql/users.sql, the least-privilege users of a deployment. */
+const USERS_SQL = readFileSync(new URL('../../deploy/sql/users.sql', import.meta.url), 'utf8');
+
+/**
+ * A connection as the administrator. `multipleStatements` only for running a whole SQL
+ * script such as deploy/sql/users.sql, as `mysql < file` would.
+ */
+export async function adminConnection({ multipleStatements = false } = {}): Promise<mysql.Connection> {
   const opts: mysql.ConnectionOptions = process.env.MULTINIC_TEST_DB_ADMIN_HOST
     ? {
         host: process.env.MULTINIC_TEST_DB_ADMIN_HOST,
@@ -25,7 +33,7 @@ export async function adminConnection(): Promise<mysql.Connection> {
       }
     : { socketPath: ADMIN_SOCKET, user: 'root' };
   try {
-    return await mysql.createConnection({ ...opts, multipleStatements: false, connectTimeout: 5_000 });
+    return await mysql.createConnection({ ...opts, multipleStatements, connectTimeout: 5_000 });
   } catch (err) {
     throw new Error(
       `MariaDB is not reachable for test set-up (${opts.socketPath ?? `${opts.host}:${opts.port}`} as ${opts.user}): ${(err as Error).message}. ` +
@@ -46,6 +54,12 @@ export interface TestDatabase {
   sequelize: Sequelize;
   /** Creates another user on this database with exactly these GRANT statements ({db} and {user} substituted). */
   createUser(grants: string[]): Promise<Config['db']>;
+  /**
+   * Runs deploy/sql/users.sql on this database (for hosts '%' and 'localhost') and returns
+   * the agent's, publisher's and migrator's `db` sections; `drop()` removes the users.
+   * Run it after the schema exists, as a deployment does.
+   */
+  createUsersFromSql(): Promise<Record<'agent' | 'publisher' | 'migrator', Config['db']>>;
   /** Kills every server connection of this database's users, as a failover or network cut would. */
   killConnections(): Promise<number>;
   drop(): Promise<void>;
@@ -79,6 +93,26 @@ export async function createTestDatabase(prefix = 'mnt'): Promise<TestDatabase> 
       const user = `${name}_${++counter}`;
       const pw = await makeUser(user, grants);
       return { ...db, user, password: pw };
+    },
+    async createUsersFromSql() {
+      const roles = ['agent', 'publisher', 'migrator'] as const;
+      const creds = Object.fromEntries(roles.map((r) => [r, { ...db, user: `${name}_${r.slice(0, 2)}`, password: randomPassword() }])) as Record<(typeof roles)[number], Config['db']>;
+      // Registered first, so drop() removes them even when the script fails half-way.
+      users.push(...roles.map((r) => creds[r].user));
+      const script = await adminConnection({ multipleStatements: true });
+      try {
+        // Both hosts: over TCP to 127.0.0.1 the server may match 'localhost' before '%'.
+        for (const host of ['%', 'localhost']) {
+          await script.query(
+            'SET @db_name = ?, @user_host = ?, @agent_user = ?, @agent_password = ?, @publisher_user = ?, @publisher_password = ?, @migrator_user = ?, @migrator_password = ?',
+            [name, host, ...roles.flatMap((r) => [creds[r].user, creds[r].password])],
+          );
+          await script.query(USERS_SQL);
+        }
+      } finally {
+        await script.end();
+      }
+      return creds;
     },
     async killConnections() {
       const [rows] = await admin.query<mysql.RowDataPacket[]>(

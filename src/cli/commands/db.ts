@@ -24,14 +24,19 @@ export function registerDb(program: Command): void {
     });
 
   db.command('seed')
-    .description('load two worker nodes with applied and pending interfaces (IPv4, IPv6, MTU 9000, DHCP)')
-    .action(async (_opts, cmd: Command) => {
-      const [{ createSequelize, seed }, { createContext }] = await load();
+    .description('load two worker nodes with applied and pending interfaces (IPv4, IPv6, MTU 9000, DHCP); refuses a database in use')
+    .option('--force', 'on a database that holds other rows too, add the sample rows that are missing (existing rows are never changed)')
+    .action(async (opts: { force?: boolean }, cmd: Command) => {
+      const [{ createSequelize, seed, SeedRefusedError }, { createContext, ExitCode }] = await load();
       const { config, log } = createContext('multinic-db', cmd.optsWithGlobals<GlobalOptions>());
       const sequelize = createSequelize(config.db);
       try {
-        const counts = await seed(sequelize);
-        log.info({ database: config.db.name, ...counts }, 'seed loaded');
+        const { inserted, kept } = await seed(sequelize, new Date(), { force: opts.force === true });
+        log.info({ database: config.db.name, inserted, kept }, 'seed loaded (missing sample rows inserted; existing rows left as they were)');
+      } catch (err) {
+        if (!(err instanceof SeedRefusedError)) throw err;
+        process.stderr.write(`multinic db seed: ${err.message}\n`);
+        process.exitCode = ExitCode.Usage;
       } finally {
         await sequelize.close();
       }
