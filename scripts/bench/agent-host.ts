@@ -21,7 +21,7 @@ import { createSequelize } from '../../src/db/index.js';
 import { SequelizeInterfaceStore } from '../../src/db/interface-store.js';
 import { recordFailure } from '../../src/agent/failure.js';
 import { handleInterfaceEvent } from '../../src/agent/handler.js';
-import type { AgentPorts, InterfaceStore } from '../../src/agent/ports.js';
+import type { AgentPorts, InterfaceStore } from '../../src/model/ports.js';
 import { resyncNode } from '../../src/agent/resync.js';
 import { createSerializer } from '../../src/agent/serial.js';
 import type { CommandRunner } from '../../src/host/command.js';

@@ -2,7 +2,7 @@ import { contentDigest } from '../events/build.js';
 import { isInvalid } from '../events/network.js';
 import { EventType, type InterfaceEvent, type InterfaceEventData } from '../events/types.js';
 import { patchNodeState } from './patch-node.js';
-import type { AgentPorts, HandlerOutcome, PortRow } from './ports.js';
+import type { AgentPorts, HandlerOutcome, PortRow } from '../model/ports.js';
 
 /**
  * Why an event is stale against the row the database holds now, or null when it should

@@ -18,7 +18,7 @@ import { startQueueTrigger, type QueueTrigger } from '../runtime/queue-trigger.j
 import { recordFailure } from './failure.js';
 import { handleInterfaceEvent } from './handler.js';
 import { resolveNodeName, type ResolvedNodeName } from './node-name.js';
-import type { AgentPorts, InterfaceHost, NodePatcher } from './ports.js';
+import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
 import { resyncNode } from './resync.js';
 import { createSerializer } from './serial.js';
 

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NodeInterfaceState, NodePatcher } from '../agent/ports.js';
+import type { NodeInterfaceState, NodePatcher } from '../model/ports.js';
 import { startAgent, type RunningAgent } from '../agent/run.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { FakeSysfs } from '../host/fake-sysfs.js';

@@ -1,6 +1,6 @@
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfiguredInterface, HostChange, InterfaceHost } from '../agent/ports.js';
+import type { ConfiguredInterface, HostChange, InterfaceHost } from '../model/ports.js';
 import { HostError } from '../errors/errors.js';
 import type { InterfaceEventData } from '../events/types.js';
 import type { Log } from '../log/logger.js';

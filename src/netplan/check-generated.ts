@@ -1,4 +1,4 @@
-import type { ConfiguredInterface } from '../agent/ports.js';
+import type { ConfiguredInterface } from '../model/ports.js';
 import { HostError } from '../errors/errors.js';
 import { checkAddress, isInvalid, normalizeMac, parseSubnet } from '../events/network.js';
 

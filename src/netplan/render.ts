@@ -1,5 +1,5 @@
 import { Document } from 'yaml';
-import type { ConfiguredInterface } from '../agent/ports.js';
+import type { ConfiguredInterface } from '../model/ports.js';
 import type { InterfaceEventData } from '../events/types.js';
 import { HostError } from '../errors/errors.js';
 import { checkAddress, isInvalid, normalizeMac, parseSubnet } from '../events/network.js';

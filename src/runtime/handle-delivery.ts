@@ -1,4 +1,4 @@
-import type { HandlerOutcome } from '../agent/ports.js';
+import type { HandlerOutcome } from '../model/ports.js';
 import { classify, reasonOf, Verdict } from '../errors/classify.js';
 import { InvalidEventError } from '../errors/errors.js';
 import { Header } from '../events/amqp-properties.js';

@@ -1,5 +1,5 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { HandlerOutcome } from '../agent/ports.js';
+import type { HandlerOutcome } from '../model/ports.js';
 import type { AmqpConnectionManager } from '../amqp/connection.js';
 import { declareCore, declareNodeQueue, DELIVERY_LIMIT, Exchanges, nodeQueueName } from '../amqp/topology.js';
 import { reasonOf } from '../errors/classify.js';

@@ -1,6 +1,6 @@
 import { buildEvent } from '../../src/events/build.js';
 import { EventType, type InterfaceEvent, type InterfaceEventData } from '../../src/events/types.js';
-import type { ConfiguredInterface, PortRow } from '../../src/agent/ports.js';
+import type { ConfiguredInterface, PortRow } from '../../src/model/ports.js';
 import { configuredInterface } from '../../src/netplan/render.js';
 
 /** A fixed generation so tests read as "older" / "newer" by offset. */

@@ -1,6 +1,6 @@
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage, type GetMessage } from 'amqplib';
 import { expect } from 'chai';
-import type { HandlerOutcome } from '../../../src/agent/ports.js';
+import type { HandlerOutcome } from '../../../src/model/ports.js';
 import { connectAmqp, type AmqpConnectionManager } from '../../../src/amqp/connection.js';
 import { declareCore, declareNodeQueue, DELIVERY_LIMIT, Exchanges, nodeQueueName, Queues } from '../../../src/amqp/topology.js';
 import { PermanentError, TransientError } from '../../../src/errors/errors.js';

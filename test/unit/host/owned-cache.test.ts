@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfiguredInterface } from '../../../src/agent/ports.js';
+import type { ConfiguredInterface } from '../../../src/model/ports.js';
 import { HostError } from '../../../src/errors/errors.js';
 import { assertStillOurs, OwnedFileCache, ownedRecord } from '../../../src/host/owned-cache.js';
 import { fileNameFor, renderInterface } from '../../../src/netplan/render.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfiguredInterface } from '../../../src/agent/ports.js';
+import type { ConfiguredInterface } from '../../../src/model/ports.js';
 import { HostError } from '../../../src/errors/errors.js';
 import { Mutex } from '../../../src/host/mutex.js';
 import { sandboxApply } from '../../../src/host/sandbox-apply.js';

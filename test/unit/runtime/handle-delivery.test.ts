@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { HandlerOutcome } from '../../../src/agent/ports.js';
+import type { HandlerOutcome } from '../../../src/model/ports.js';
 import { DELIVERY_LIMIT } from '../../../src/amqp/topology.js';
 import { HostError, TransientError } from '../../../src/errors/errors.js';
 import type { InterfaceEvent } from '../../../src/events/types.js';

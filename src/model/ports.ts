@@ -2,9 +2,11 @@ import type { InterfaceEvent, InterfaceEventData } from '../events/types.js';
 import type { Log } from '../log/logger.js';
 
 /**
- * The narrow interfaces the agent's handler works through. Adapters implement them
- * (Sequelize in src/db, netplan + sysfs in src/netplan and src/host, the Kubernetes
- * client in src/kube); tests implement them by hand. The handler never sees an SDK type.
+ * The shared vocabulary (a port row, a configured interface, a node's state, an outcome)
+ * and the narrow interfaces the agent's handler works through. They sit at the ground
+ * floor so adapters (Sequelize in src/db, the host backends in src/host, the Kubernetes
+ * client in src/kube) and the handler both import them and never each other; tests
+ * implement the interfaces by hand. The handler never sees an SDK type.
  */
 
 /** One interface as MultiNIC configured it on this host; also one entry of the Node annotation. */
