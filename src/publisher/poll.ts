@@ -1,4 +1,4 @@
-import { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../db/interface-row.js';
+import { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../model/row-data.js';
 import { buildEvent, contentDigest } from '../events/build.js';
 import { isInvalid } from '../events/network.js';
 import { EventType, type InterfaceEventData } from '../events/types.js';

@@ -1,4 +1,4 @@
-import type { InterfaceRowWithSubnet } from '../db/interface-row.js';
+import type { InterfaceRowWithSubnet } from '../model/row-data.js';
 import type { InterfaceEvent } from '../events/types.js';
 import type { Log } from '../log/logger.js';
 import type { PublisherMetrics } from './metrics.js';

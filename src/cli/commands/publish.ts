@@ -1,7 +1,7 @@
 import amqplib from 'amqplib';
 import { declareCore, declareNodeQueue, Exchanges } from '../../amqp/topology.js';
 import { InvalidEventError, TransientError } from '../../errors/errors.js';
-import { amqpPropertiesFor, buildEvent, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
+import { amqpPropertiesFor, buildEvent, checkDataSchema, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
 import { redactText } from '../../log/redact.js';
 import { ExitCode } from '../context.js';
 import { PUBLISH_SOURCE } from './publish-command.js';
@@ -28,7 +28,7 @@ export interface PublishFlags {
   dryRun?: boolean;
 }
 
-/** Which flag sets each data field, so a schema error names what the user typed. */
+/** Which flag sets each data field, so a schema problem names what the user typed. */
 const FLAG_OF: Record<keyof InterfaceEventData, string> = {
   nodeName: '--node',
   portId: '--port',
@@ -48,13 +48,6 @@ function integerFlag(flag: string, text: string | undefined): number | undefined
   if (text === undefined) return undefined;
   if (!/^\d{1,16}$/.test(text.trim())) throw new InvalidEventError(`${flag} must be a non-negative integer, got ${JSON.stringify(text)}`);
   return Number(text.trim());
-}
-
-/** Rewrites `schema: /data/macAddress ...` so it leads with the flag the user gave. */
-function nameFlag(message: string): string {
-  const m = /\/data\/(\w+)/.exec(message);
-  const flag = m ? FLAG_OF[m[1] as keyof InterfaceEventData] : undefined;
-  return flag ? `${flag}: ${message}` : message;
 }
 
 /**
@@ -78,13 +71,10 @@ export function eventFromFlags(action: 'attach' | 'detach', flags: PublishFlags,
     crName: flags.crName ?? null,
     generation: integerFlag('--generation', flags.generation) ?? now().getTime(),
   };
+  const problem = checkDataSchema(data);
+  if (problem) throw new InvalidEventError(`${problem.field ? FLAG_OF[problem.field] : 'the flags'} ${problem.reason}`);
   const type = action === 'attach' ? EventType.Attach : EventType.Detach;
-  try {
-    return validateEvent(buildEvent(type, data, { source: flags.source ?? PUBLISH_SOURCE, now }));
-  } catch (err) {
-    if (err instanceof InvalidEventError) throw new InvalidEventError(nameFlag(err.message), { cause: err });
-    throw err;
-  }
+  return validateEvent(buildEvent(type, data, { source: flags.source ?? PUBLISH_SOURCE, now }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { createRingLogger } from '../../../src/log/logger.js';
-import type { InterfaceRowWithSubnet } from '../../../src/db/interface-row.js';
+import type { InterfaceRowWithSubnet } from '../../../src/model/row-data.js';
 import type { InterfaceEvent } from '../../../src/events/types.js';
 import { createPublisherMetrics } from '../../../src/publisher/metrics.js';
 import type { FailedOutcome, PublisherPorts } from '../../../src/publisher/ports.js';
