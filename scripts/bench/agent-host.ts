@@ -1,6 +1,6 @@
 /**
  * Child process of the bench: hosts the agents of a range of nodes. Each node gets the
- * real agent parts, composed as src/agent/run.ts composes them — its own NetplanHost over
+ * real agent parts, composed as src/roots/agent.ts composes them — its own NetplanHost over
  * its own temp netplan dir and fake sysfs tree (holding its MACs), its own queue trigger on
  * multinic.node.<node>, the real handler, resync and serializer, a SequelizeInterfaceStore
  * and the log-mode Node patcher. Only the clients are shared per process (one Sequelize

@@ -6,7 +6,7 @@ import { createPublisherMetrics } from '../../src/publisher/metrics.js';
 import { createMysqlLeadership } from '../../src/publisher/mysql-lock.js';
 import { createPollState, pollOnce } from '../../src/publisher/poll.js';
 import type { EventBroker, PublisherPorts } from '../../src/publisher/ports.js';
-import { PUBLISHER_SOURCE } from '../../src/publisher/run.js';
+import { PUBLISHER_SOURCE } from '../../src/roots/publisher.js';
 import { createSqlSources } from '../../src/publisher/sql-sources.js';
 import { createIntervalTrigger } from '../../src/runtime/interval-trigger.js';
 

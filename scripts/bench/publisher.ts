@@ -17,7 +17,7 @@ import { Registry } from 'prom-client';
 import { nodeQueueName } from '../../src/amqp/topology.js';
 import { loadConfig } from '../../src/config/index.js';
 import { migrate } from '../../src/db/index.js';
-import { startPublisher } from '../../src/publisher/run.js';
+import { startPublisher } from '../../src/roots/publisher.js';
 import { createTestDatabase } from '../../test/helpers/mariadb.js';
 import { createTestVhost } from '../../test/helpers/rabbitmq.js';
 

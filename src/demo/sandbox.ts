@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeInterfaceState, NodePatcher } from '../model/ports.js';
-import { startAgent, type RunningAgent } from '../agent/run.js';
+import { startAgent, type RunningAgent } from '../roots/agent.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { FakeSysfs } from '../host/fake-sysfs.js';
 import { sandboxApplyArgv, sandboxApplyRunner } from '../host/sandbox-runner.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Registry } from 'prom-client';
-import { startAgent, type RunningAgent } from '../../src/agent/run.js';
+import { startAgent, type RunningAgent } from '../../src/roots/agent.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { CommandFailedError } from '../../src/host/command.js';
 import { FakeSysfs, type FakeNic } from '../../src/host/fake-sysfs.js';

@@ -15,12 +15,12 @@ import { createNodePatcherFromConfig } from '../kube/node-patcher.js';
 import type { Log } from '../log/logger.js';
 import { createIntervalTrigger, type IntervalTrigger } from '../runtime/interval-trigger.js';
 import { startQueueTrigger, type QueueTrigger } from '../runtime/queue-trigger.js';
-import { recordFailure } from './failure.js';
-import { handleInterfaceEvent } from './handler.js';
-import { resolveNodeName, type ResolvedNodeName } from './node-name.js';
+import { recordFailure } from '../agent/failure.js';
+import { handleInterfaceEvent } from '../agent/handler.js';
+import { resolveNodeName, type ResolvedNodeName } from '../agent/node-name.js';
 import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
-import { resyncNode } from './resync.js';
-import { createSerializer } from './serial.js';
+import { resyncNode } from '../agent/resync.js';
+import { createSerializer } from '../agent/serial.js';
 
 /** Parts a test may replace; everything else is built from the configuration. */
 export interface AgentOverrides {
