@@ -26,7 +26,7 @@ import { resyncNode } from '../../src/agent/resync.js';
 import { createSerializer } from '../../src/agent/serial.js';
 import type { CommandRunner } from '../../src/host/command.js';
 import { NetplanHost } from '../../src/host/netplan-host.js';
-import { sandboxApply } from '../../src/host/sandbox-apply.js';
+import { sandboxApply } from '../../src/sandbox/apply.js';
 import { createAgentMetrics } from '../../src/http/metrics.js';
 import { createLoggingNodePatcher } from '../../src/kube/node-patcher.js';
 import { createLogger } from '../../src/log/logger.js';

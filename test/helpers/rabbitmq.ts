@@ -1,5 +1,5 @@
 import { ManagementClient } from '../../src/amqp/management.js';
-import { createScratchVhost, type Created } from '../../src/demo/provision.js';
+import { createScratchVhost, type Created } from '../../src/sandbox/scratch-vhost.js';
 import { randomPassword, uniqueSuffix } from './ids.js';
 
 /**

@@ -15,7 +15,7 @@ export function registerSandboxApply(program: Command): void {
     .requiredOption('--netplan-dir <dir>', 'netplan directory holding MultiNIC files')
     .requiredOption('--sysfs-dir <dir>', 'FAKE sysfs class/net tree whose entries are renamed')
     .action(async (opts: { netplanDir: string; sysfsDir: string }, cmd: Command) => {
-      const [{ sandboxApply }, { createLogger }] = await Promise.all([import('../../host/sandbox-apply.js'), import('../../log/logger.js')]);
+      const [{ sandboxApply }, { createLogger }] = await Promise.all([import('../../sandbox/apply.js'), import('../../log/logger.js')]);
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const log = createLogger({
         name: 'multinic-sandbox-apply',

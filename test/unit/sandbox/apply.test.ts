@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ConfiguredInterface } from '../../../src/model/ports.js';
 import { HostError } from '../../../src/errors/errors.js';
 import { Mutex } from '../../../src/host/mutex.js';
-import { sandboxApply } from '../../../src/host/sandbox-apply.js';
+import { sandboxApply } from '../../../src/sandbox/apply.js';
 import { createRingLogger } from '../../../src/log/logger.js';
 import { fileNameFor, renderInterface } from '../../../src/netplan/render.js';
 import { FakeSysfs } from '../../helpers/fake-sysfs.js';

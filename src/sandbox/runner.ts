@@ -1,6 +1,6 @@
 import type { Log } from '../log/logger.js';
-import { runCommand, type CommandRunner } from './command.js';
-import { sandboxApply } from './sandbox-apply.js';
+import { runCommand, type CommandRunner } from '../host/command.js';
+import { sandboxApply } from './apply.js';
 
 /** Where one sandbox agent's apply acts. */
 export interface SandboxRunnerOptions {
