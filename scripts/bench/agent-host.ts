@@ -31,7 +31,7 @@ import { createAgentMetrics } from '../../src/http/metrics.js';
 import { createLoggingNodePatcher } from '../../src/kube/node-patcher.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startQueueTrigger, type QueueTrigger } from '../../src/runtime/queue-trigger.js';
-import { FakeSysfs } from '../../test/helpers/fake-sysfs.js';
+import { FakeSysfs } from '../../src/sandbox/fake-sysfs.js';
 import { changeKey, kernelName, mac, nodeName } from './fixture.js';
 import type { ApplyMode } from './options.js';
 import { StepTimer, type StepTimes } from './timing.js';
