@@ -25,7 +25,7 @@ import type { AgentPorts, InterfaceStore } from '../../src/model/ports.js';
 import { resyncNode } from '../../src/agent/resync.js';
 import { createSerializer } from '../../src/agent/serial.js';
 import type { CommandRunner } from '../../src/host/command.js';
-import { NetplanHost } from '../../src/host/netplan-host.js';
+import { NetplanHost } from '../../src/host/netplan/host.js';
 import { sandboxApply } from '../../src/sandbox/apply.js';
 import { createAgentMetrics } from '../../src/http/metrics.js';
 import { createLoggingNodePatcher } from '../../src/kube/node-patcher.js';

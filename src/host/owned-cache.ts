@@ -2,7 +2,7 @@ import { constants, lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors/errors.js';
-import { readOwnedFiles, type OwnedFile } from '../netplan/owned-files.js';
+import { readOwnedFiles, type OwnedFile } from './netplan/owned-files.js';
 
 /** What the host knows about its netplan directory: MultiNIC's own files and every entry's name. */
 export interface OwnedView {

@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { HostError, HostTransientError } from '../errors/errors.js';
 import { classify, reasonOf, Verdict } from '../errors/classify.js';
 import type { Log } from '../log/logger.js';
-import { readOwnedFiles, writeFileAtomic } from '../netplan/owned-files.js';
+import { readOwnedFiles, writeFileAtomic } from './netplan/owned-files.js';
 import type { SnapshotFile } from './backup.js';
 
 /** What one change of the netplan directory needs from its host. */

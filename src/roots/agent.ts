@@ -8,7 +8,7 @@ import { ConfigError } from '../errors/errors.js';
 import { reasonOf } from '../errors/classify.js';
 import { ipAddressReader, type AddressReader } from '../host/addresses.js';
 import type { CommandRunner } from '../host/command.js';
-import { NetplanHost } from '../host/netplan-host.js';
+import { NetplanHost } from '../host/netplan/host.js';
 import { createAgentMetrics } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
 import { createNodePatcherFromConfig } from '../kube/node-patcher.js';

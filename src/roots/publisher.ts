@@ -5,12 +5,12 @@ import type { Config } from '../config/schema.js';
 import { createSequelize } from '../db/connection.js';
 import type { Log } from '../log/logger.js';
 import { createIntervalTrigger, type IntervalTrigger } from '../runtime/interval-trigger.js';
-import { createAmqpBroker } from '../publisher/amqp-broker.js';
-import { createPublisherMetrics } from '../publisher/metrics.js';
-import { createMysqlLeadership } from '../publisher/mysql-lock.js';
+import { createAmqpBroker } from '../amqp/publisher.js';
+import { createPublisherMetrics } from '../http/publisher-metrics.js';
+import { createMysqlLeadership } from '../db/mysql-lock.js';
 import { createPollState, pollOnce } from '../publisher/poll.js';
-import type { PublisherPorts } from '../publisher/ports.js';
-import { createSqlSources } from '../publisher/sql-sources.js';
+import type { PublisherPorts } from '../model/publisher-ports.js';
+import { createSqlSources } from '../db/sql-sources.js';
 
 /** CloudEvents `source` of every event the publisher emits. */
 export const PUBLISHER_SOURCE = '/multinic/publisher';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { HostError } from '../errors/errors.js';
 import type { Log } from '../log/logger.js';
-import { readOwnedFiles } from '../netplan/owned-files.js';
+import { readOwnedFiles } from '../host/netplan/owned-files.js';
 import { findNicByMac } from '../host/sysfs.js';
 
 /** One `ethernets` entry as netplan apply would act on it. */

@@ -4,29 +4,9 @@ import { InvalidEventError, TransientError } from '../../errors/errors.js';
 import { amqpPropertiesFor, buildEvent, checkDataSchema, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
 import { redactText } from '../../log/redact.js';
 import { ExitCode } from '../context.js';
-import { PUBLISH_SOURCE } from './publish-command.js';
+import { PUBLISH_APP_ID, PUBLISH_SOURCE, type PublishFlags } from './publish-flags.js';
 
-/** The `app_id` a person sees in the management UI for events sent by hand. */
-export const PUBLISH_APP_ID = 'multinic-cli';
-export { PUBLISH_SOURCE };
-
-/** The flags of `multinic publish attach|detach`, as commander hands them over (strings). */
-export interface PublishFlags {
-  node: string;
-  port: string;
-  mac: string;
-  subnetId: string;
-  subnetName?: string;
-  networkId: string;
-  cidr: string;
-  address?: string;
-  mtu?: string;
-  crNamespace?: string;
-  crName?: string;
-  generation?: string;
-  source?: string;
-  dryRun?: boolean;
-}
+export { PUBLISH_APP_ID, PUBLISH_SOURCE, type PublishFlags };
 
 /** Which flag sets each data field, so a schema problem names what the user typed. */
 const FLAG_OF: Record<keyof InterfaceEventData, string> = {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ConfiguredInterface } from '../../../src/model/ports.js';
 import { HostError } from '../../../src/errors/errors.js';
 import { assertStillOurs, OwnedFileCache, ownedRecord } from '../../../src/host/owned-cache.js';
-import { fileNameFor, renderInterface } from '../../../src/netplan/render.js';
+import { fileNameFor, renderInterface } from '../../../src/host/netplan/render.js';
 
 const iface = (n: number, address = `10.0.0.${n + 10}`): ConfiguredInterface => ({
   name: `multinic${n}`, macAddress: `fa:16:3e:00:00:0${n}`, portId: `port-${n}`, subnetId: 's', networkId: 'n',

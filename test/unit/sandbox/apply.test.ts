@@ -7,7 +7,7 @@ import { HostError } from '../../../src/errors/errors.js';
 import { Mutex } from '../../../src/host/mutex.js';
 import { sandboxApply } from '../../../src/sandbox/apply.js';
 import { createRingLogger } from '../../../src/log/logger.js';
-import { fileNameFor, renderInterface } from '../../../src/netplan/render.js';
+import { fileNameFor, renderInterface } from '../../../src/host/netplan/render.js';
 import { FakeSysfs } from '../../helpers/fake-sysfs.js';
 
 const iface = (name: string, macAddress: string, mtu: number | null): ConfiguredInterface => ({

@@ -1,11 +1,11 @@
 import type { Channel, ConfirmChannel } from 'amqplib';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
-import { declareCore, declareNodeQueue, Exchanges } from '../amqp/topology.js';
+import { declareCore, declareNodeQueue, Exchanges } from './topology.js';
 import { amqpPropertiesFor } from '../events/amqp-properties.js';
 import type { InterfaceEvent } from '../events/types.js';
 import { reasonOf } from '../errors/classify.js';
 import type { Log } from '../log/logger.js';
-import type { EventBroker } from './ports.js';
+import type { EventBroker } from '../model/publisher-ports.js';
 
 export interface AmqpBrokerOptions {
   /** AMQP `app_id` of every message: `multinic-publisher`. */

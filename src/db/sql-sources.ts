@@ -1,7 +1,7 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { interfaceRowsSql, readInterfaceRows } from '../db/interface-row.js';
-import { PortOutcome } from '../db/models.js';
-import type { FailedOutcome, NodeDirectory, PendingRows, PortOutcomes } from './ports.js';
+import { interfaceRowsSql, readInterfaceRows } from './interface-row.js';
+import { PortOutcome } from './models.js';
+import type { FailedOutcome, NodeDirectory, PendingRows, PortOutcomes } from '../model/publisher-ports.js';
 
 /** The index every poll uses: (netplan_success, deleted_at), from migration 0003. */
 export const PENDING_INDEX = 'ix_multi_interface_pending';

@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import type { Config } from '../config/schema.js';
 import { reasonOf } from '../errors/classify.js';
 import type { Log } from '../log/logger.js';
-import type { Leadership } from './ports.js';
+import type { Leadership } from '../model/publisher-ports.js';
 
 export interface MysqlLeadershipOptions {
   db: Config['db'];

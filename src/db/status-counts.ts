@@ -1,5 +1,8 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { PortOutcome } from '../db/index.js';
+import { PortOutcome } from './index.js';
+
+/** The database `multinic status` reads; a name of its own so the status folder never imports Sequelize. */
+export type StatusDb = Sequelize;
 
 /** What the database says about one node's interfaces. */
 export interface NodeInterfaceCounts {

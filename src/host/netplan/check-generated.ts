@@ -1,6 +1,6 @@
-import type { ConfiguredInterface } from '../model/ports.js';
-import { HostError } from '../errors/errors.js';
-import { checkAddress, isInvalid, normalizeMac, parseSubnet } from '../events/network.js';
+import type { ConfiguredInterface } from '../../model/ports.js';
+import { HostError } from '../../errors/errors.js';
+import { checkAddress, isInvalid, normalizeMac, parseSubnet } from '../../events/network.js';
 
 /** `Key=value` lines of a systemd unit-style file, section headers and comments dropped. */
 function settings(text: string): Array<[string, string]> {

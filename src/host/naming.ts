@@ -1,6 +1,6 @@
 import type { ConfiguredInterface } from '../model/ports.js';
 import { HostError } from '../errors/errors.js';
-import { INTERFACE_NAME } from './render.js';
+import { INTERFACE_NAME } from '../model/interface-name.js';
 
 const macKey = (mac: string): string => mac.trim().toLowerCase().replace(/-/g, ':');
 

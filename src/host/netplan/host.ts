@@ -1,21 +1,23 @@
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfiguredInterface, HostChange, InterfaceHost } from '../model/ports.js';
-import { HostError } from '../errors/errors.js';
-import type { InterfaceEventData } from '../events/types.js';
-import type { Log } from '../log/logger.js';
-import { checkGenerated } from '../netplan/check-generated.js';
-import { validateWithNetplan } from '../netplan/generate.js';
-import { allocateName } from '../netplan/naming.js';
-import { isOwnedFileName, readAllYaml, writeFileAtomic, type OwnedFile } from '../netplan/owned-files.js';
-import { configuredInterface, fileNameFor, INTERFACE_NAME, renderInterface } from '../netplan/render.js';
-import { assertMayConfigure, type AddressReader } from './addresses.js';
-import { backupOwnedFiles } from './backup.js';
-import { runCommand, type CommandRunner } from './command.js';
-import { Mutex } from './mutex.js';
-import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from './owned-cache.js';
-import { listHostInterfaces, normalizeMac, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
-import { runTransaction, type TransactionSteps } from './transaction.js';
+import type { ConfiguredInterface, HostChange, InterfaceHost } from '../../model/ports.js';
+import { HostError } from '../../errors/errors.js';
+import type { InterfaceEventData } from '../../events/types.js';
+import type { Log } from '../../log/logger.js';
+import { checkGenerated } from './check-generated.js';
+import { validateWithNetplan } from './generate.js';
+import { allocateName } from '../naming.js';
+import { isOwnedFileName, readAllYaml, writeFileAtomic, type OwnedFile } from './owned-files.js';
+import { configuredInterface } from '../../model/configured.js';
+import { INTERFACE_NAME } from '../../model/interface-name.js';
+import { fileNameFor, renderInterface } from './render.js';
+import { assertMayConfigure, type AddressReader } from '../addresses.js';
+import { backupOwnedFiles } from '../backup.js';
+import { runCommand, type CommandRunner } from '../command.js';
+import { Mutex } from '../mutex.js';
+import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from '../owned-cache.js';
+import { listHostInterfaces, normalizeMac, readOperstate, waitForNic, waitForNicName } from '../sysfs.js';
+import { runTransaction, type TransactionSteps } from '../transaction.js';
 
 /** Everything NetplanHost touches, injected so tests run on temp dirs without root. */
 export interface NetplanHostDeps {

@@ -1,12 +1,12 @@
-import type { InterfaceRowWithSubnet } from '../model/row-data.js';
+import type { InterfaceRowWithSubnet } from './row-data.js';
 import type { InterfaceEvent } from '../events/types.js';
 import type { Log } from '../log/logger.js';
-import type { PublisherMetrics } from './metrics.js';
 
 /**
- * The narrow interfaces the publisher's poll works through. The entry point builds the
- * adapters (Sequelize, a MySQL lock connection, amqp-connection-manager); unit tests
- * pass hand-written fakes. The poll itself builds no client and reads no environment.
+ * The narrow interfaces the publisher's poll works through, kept in the model so the
+ * adapters that implement them (src/db, src/amqp) never import the publisher. The
+ * composition root (src/roots/publisher.ts) builds the adapters (Sequelize, a MySQL
+ * lock connection, amqp-connection-manager); unit tests pass hand-written fakes. The poll itself builds no client and reads no environment.
  */
 
 /** The one indexed query of a cycle. */
@@ -60,6 +60,21 @@ export interface PublisherSettings {
   source: string;
 }
 
+/**
+ * The metrics one poll updates, as the few calls it makes: the Prometheus adapter
+ * (src/http/publisher-metrics.ts) satisfies it, a test may pass anything with these calls.
+ */
+export interface PollMetrics {
+  published: { inc(labels: { type: string; reason: string }): void };
+  publishFailures: { inc(): void };
+  malformed: { inc(): void };
+  skippedFailed: { inc(): void };
+  pending: { set(value: number): void };
+  leader: { set(value: number): void };
+  /** Starts timing one cycle; calling the returned function records it. */
+  pollDuration: { startTimer(): () => unknown };
+}
+
 /** Everything one poll may use. */
 export interface PublisherPorts {
   rows: PendingRows;
@@ -67,7 +82,7 @@ export interface PublisherPorts {
   nodes: NodeDirectory;
   broker: EventBroker;
   leader: Leadership;
-  metrics: PublisherMetrics;
+  metrics: PollMetrics;
   log: Pick<Log, 'info' | 'warn' | 'error' | 'debug'>;
   now: () => Date;
   settings: PublisherSettings;

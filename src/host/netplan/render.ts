@@ -1,8 +1,8 @@
 import { Document } from 'yaml';
-import type { ConfiguredInterface } from '../model/ports.js';
-import type { InterfaceEventData } from '../events/types.js';
-import { HostError } from '../errors/errors.js';
-import { checkAddress, isInvalid, normalizeMac, parseSubnet } from '../events/network.js';
+import { INTERFACE_NAME } from '../../model/interface-name.js';
+import type { ConfiguredInterface } from '../../model/ports.js';
+import { HostError } from '../../errors/errors.js';
+import { checkAddress, isInvalid, normalizeMac, parseSubnet } from '../../events/network.js';
 
 /**
  * First line of every netplan file MultiNIC owns. A file is only ever treated as ours
@@ -12,9 +12,6 @@ export const OWNED_MARKER = '# Managed by MultiNIC (multinic.io). Do not edit: c
 
 /** Prefix of the second line, which carries the whole ConfiguredInterface as one-line JSON. */
 export const META_PREFIX = '# multinic-meta: ';
-
-/** Interface names MultiNIC hands out. Linux limits names to 15 bytes, so N has at most 7 digits. */
-export const INTERFACE_NAME = /^multinic(0|[1-9]\d{0,6})$/;
 
 /** Keys of the meta JSON, in the order they are written: fixed so the same input gives the same bytes. */
 export const META_KEYS = [
@@ -69,22 +66,6 @@ function ethernetFor(iface: ConfiguredInterface): Record<string, unknown> {
   }
   if (iface.mtu !== null) eth.mtu = iface.mtu;
   return eth;
-}
-
-/** What a file records for one port's data once it has a name: the ConfiguredInterface to render. */
-export function configuredInterface(data: InterfaceEventData, name: string, origin: string): ConfiguredInterface {
-  return {
-    name,
-    macAddress: data.macAddress,
-    portId: data.portId,
-    subnetId: data.subnetId,
-    networkId: data.networkId,
-    cidr: data.cidr,
-    address: data.address,
-    mtu: data.mtu,
-    generation: data.generation,
-    origin,
-  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostError, HostTransientError } from '../errors/errors.js';
+import { HostError, HostTransientError } from '../../errors/errors.js';
 
 /** Default bound on one `netplan generate` run; it normally takes well under a second. */
 export const DEFAULT_GENERATE_TIMEOUT_MS = 30_000;

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { ConfiguredInterface } from '../model/ports.js';
-import { INTERFACE_NAME, META_PREFIX, OWNED_MARKER, fileNameFor } from './render.js';
+import type { ConfiguredInterface } from '../../model/ports.js';
+import { INTERFACE_NAME } from '../../model/interface-name.js';
+import { META_PREFIX, OWNED_MARKER, fileNameFor } from './render.js';
 
 /** One netplan file MultiNIC owns, with its exact bytes (for backups and change detection). */
 export interface OwnedFile {
