@@ -23,7 +23,9 @@ import { recordFailure } from '../../src/agent/failure.js';
 import { handleInterfaceEvent } from '../../src/agent/handler.js';
 import type { AgentPorts, InterfaceStore } from '../../src/model/ports.js';
 import { resyncNode } from '../../src/agent/resync.js';
-import { createSerializer } from '../../src/agent/serial.js';
+import { interfaceEventParsing } from '../../src/agent/delivery.js';
+import { createSerializer } from '../../src/lib/serial.js';
+import { deliveryMetrics } from '../../src/roots/delivery-metrics.js';
 import type { CommandRunner } from '../../src/host/command.js';
 import { NetplanHost } from '../../src/host/netplan/host.js';
 import { sandboxApply } from '../../src/sandbox/apply.js';
@@ -131,17 +133,17 @@ async function main(): Promise<void> {
       const trigger = await startQueueTrigger({
         connection,
         node,
-        acceptNodeNames: [node],
-        maxMessageBytes: 65_536,
+        ...interfaceEventParsing({ acceptNodeNames: [node], maxMessageBytes: 65_536 }),
         handler: (event, eventLog) => {
           // Publish (the event's time) -> handler start: broker transit plus this node's queue.
           timer.add('queue wait (event time -> handler)', Date.now() - Date.parse(event.time));
-          return serial(() => timer.time('handler total', () => handleInterfaceEvent(event, { ...ports, log: eventLog })));
+          return timer.time('handler total', () => handleInterfaceEvent(event, { ...ports, log: eventLog }));
         },
-        onFinalFailure: (event, err, eventLog) => serial(() => recordFailure(event, err, { ...ports, log: eventLog })),
+        onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
+        serialize: serial,
         maxRetries: 5,
         log: nodeLog,
-        metrics,
+        observer: deliveryMetrics(metrics),
       });
       triggers.push(trigger);
       while (!trigger.consuming()) await sleep(5);

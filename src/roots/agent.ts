@@ -20,7 +20,9 @@ import { handleInterfaceEvent } from '../agent/handler.js';
 import { resolveNodeName, type ResolvedNodeName } from '../agent/node-name.js';
 import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
 import { resyncNode } from '../agent/resync.js';
-import { createSerializer } from '../agent/serial.js';
+import { createSerializer } from '../lib/serial.js';
+import { interfaceEventParsing } from '../agent/delivery.js';
+import { deliveryMetrics } from './delivery-metrics.js';
 
 /** Parts a test may replace; everything else is built from the configuration. */
 export interface AgentOverrides {
@@ -156,14 +158,15 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     trigger = await startQueueTrigger({
       connection,
       node: node.dbName,
-      acceptNodeNames: [...new Set([node.dbName, kubeName])],
-      maxMessageBytes: config.amqp.maxMessageBytes,
-      handler: (event, eventLog) => serial(() => handleInterfaceEvent(event, { ...ports, log: eventLog })),
-      onFinalFailure: (event, err, eventLog) => serial(() => recordFailure(event, err, { ...ports, log: eventLog })),
+      ...interfaceEventParsing({ acceptNodeNames: [...new Set([node.dbName, kubeName])], maxMessageBytes: config.amqp.maxMessageBytes }),
+      // Runs inside `serial` (the trigger's lock), beside nothing else of this node.
+      handler: (event, eventLog) => handleInterfaceEvent(event, { ...ports, log: eventLog }),
+      onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
+      serialize: serial,
       maxRetries: config.agent.maxRetries,
       declareExchanges: config.amqp.declareExchanges,
       log,
-      metrics,
+      observer: deliveryMetrics(metrics),
     });
   } catch (err) {
     await resync.stop();

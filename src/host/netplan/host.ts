@@ -14,7 +14,7 @@ import { fileNameFor, renderInterface } from './render.js';
 import { assertMayConfigure, type AddressReader } from '../addresses.js';
 import { backupOwnedFiles } from '../backup.js';
 import { runCommand, type CommandRunner } from '../command.js';
-import { Mutex } from '../mutex.js';
+import { createSerializer } from '../../lib/serial.js';
 import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from '../owned-cache.js';
 import { listHostInterfaces, normalizeMac, readOperstate, waitForNic, waitForNicName } from '../sysfs.js';
 import { runTransaction, type TransactionSteps } from '../transaction.js';
@@ -68,7 +68,7 @@ function netplanBody(content: Buffer | string): string {
  * The InterfaceHost of a real (or sandboxed) node: NICs by MAC under sysfs, one owned
  * netplan file per interface, `netplan generate` validation, bounded backups, apply with
  * a timeout, verification and byte-for-byte rollback. Every operation runs under one
- * in-process mutex, because an event and the periodic resync may overlap.
+ * in-process serializer, because an event and the periodic resync may overlap.
  *
  * The owned files are kept in memory (OwnedFileCache): read once, updated on every write
  * and removal, dropped after any failure or rollback, and read again when a stat of the
@@ -77,7 +77,7 @@ function netplanBody(content: Buffer | string): string {
  * at worst fail an event, never touch a file that is not ours.
  */
 export class NetplanHost implements InterfaceHost {
-  private readonly mutex = new Mutex();
+  private readonly serial = createSerializer();
   private readonly run: CommandRunner;
   private readonly verifyTimeoutMs: number;
   private readonly cache: OwnedFileCache;
@@ -112,9 +112,9 @@ export class NetplanHost implements InterfaceHost {
     return this.locked(async () => this.cache.invalidate());
   }
 
-  /** Runs `fn` under the mutex; any failure (a rollback included) drops the cached view. */
+  /** Runs `fn` under the host's serializer; any failure (a rollback included) drops the cached view. */
   private locked<T>(fn: () => Promise<T>): Promise<T> {
-    return this.mutex.run(async () => {
+    return this.serial(async () => {
       try {
         return await fn();
       } catch (err) {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfiguredInterface } from '../../../src/model/ports.js';
 import { HostError } from '../../../src/errors/errors.js';
-import { Mutex } from '../../../src/host/mutex.js';
 import { sandboxApply } from '../../../src/sandbox/apply.js';
 import { createRingLogger } from '../../../src/log/logger.js';
 import { fileNameFor, renderInterface } from '../../../src/host/netplan/render.js';
@@ -47,22 +46,5 @@ describe('host/sandbox-apply', () => {
     const err = await sandboxApply({ netplanDir: join(dir, 'netplan'), sysfsDir: sys.root, log }).then(() => undefined, (e: Error) => e);
     expect(err).to.be.instanceOf(HostError);
     expect(await sys.read('ens4', 'address')).to.equal('fa:16:3e:00:00:04');
-  });
-});
-
-describe('host/mutex', () => {
-  it('runs sections one at a time, in call order, and survives a failing one', async () => {
-    const m = new Mutex();
-    const events: string[] = [];
-    const section = (id: string, ms: number, fail = false) =>
-      m.run(async () => {
-        events.push(`start ${id}`);
-        await new Promise((r) => setTimeout(r, ms));
-        events.push(`end ${id}`);
-        if (fail) throw new Error(id);
-      });
-    const results = await Promise.allSettled([section('a', 20), section('b', 1, true), section('c', 1)]);
-    expect(events).to.deep.equal(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
-    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
   });
 });
