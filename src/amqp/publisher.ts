@@ -1,11 +1,43 @@
-import type { Channel, ConfirmChannel } from 'amqplib';
+import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import { declareCore, declareNodeQueue, Exchanges } from './topology.js';
 import { amqpPropertiesFor } from '../events/amqp-properties.js';
 import type { InterfaceEvent } from '../events/types.js';
 import { reasonOf } from '../errors/classify.js';
+import { TransientError } from '../errors/errors.js';
 import type { Log } from '../log/logger.js';
 import type { EventBroker } from '../model/publisher-ports.js';
+
+/**
+ * MultiNIC's one AMQP publishing adapter. Events go out through `createAmqpBroker` (the
+ * publisher and `multinic publish`): a confirm channel of a self-healing connection
+ * whose setup declares the contract's topology from src/amqp/topology.ts. A copy that
+ * must go out on a channel the caller already holds (the queue trigger's dead-letter
+ * copy, settled on the channel its original came on) goes through `publishConfirmed`.
+ * Both resolve only on the broker's confirm (RabbitMQ "Publisher Confirms").
+ */
+
+/** The one thing `publishConfirmed` needs of a channel: amqplib's ConfirmChannel.publish. */
+export interface ConfirmPublisher {
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, callback: (err: unknown) => void): boolean;
+}
+
+/**
+ * Publishes on a confirm channel the caller holds and resolves once the broker confirmed.
+ * Rejects with a TransientError (cause: the broker's or amqplib's error) when the broker
+ * nacks or the channel is already closed; `what` names the message in that error.
+ */
+export function publishConfirmed(ch: ConfirmPublisher, exchange: string, routingKey: string, content: Buffer, options: Options.Publish, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (err: unknown) => reject(new TransientError(`could not publish ${what} to ${exchange}`, { cause: err }));
+    try {
+      ch.publish(exchange, routingKey, content, options, (err) => (err ? fail(err) : resolve()));
+    } catch (err) {
+      // amqplib throws synchronously on a channel that is already closed.
+      fail(err);
+    }
+  });
+}
 
 export interface AmqpBrokerOptions {
   /** AMQP `app_id` of every message: `multinic-publisher`. */

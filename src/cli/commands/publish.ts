@@ -1,7 +1,7 @@
-import amqplib from 'amqplib';
-import { declareCore, declareNodeQueue, Exchanges } from '../../amqp/topology.js';
+import { connectAmqp, type AmqpConnectionManager } from '../../amqp/connection.js';
+import { createAmqpBroker } from '../../amqp/publisher.js';
 import { InvalidEventError, TransientError } from '../../errors/errors.js';
-import { amqpPropertiesFor, buildEvent, checkDataSchema, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
+import { buildEvent, checkDataSchema, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
 import { redactText } from '../../log/redact.js';
 import { ExitCode } from '../context.js';
 import { PUBLISH_APP_ID, PUBLISH_SOURCE, type PublishFlags } from './publish-flags.js';
@@ -58,34 +58,39 @@ export function eventFromFlags(action: 'attach' | 'detach', flags: PublishFlags,
 }
 
 /**
- * Publishes one event the way the publisher does: declares the contract's topology and
- * the node's queue (so the event waits there even before the agent starts), publishes
- * persistent and mandatory, and waits for the broker's confirm. One short-lived
- * connection; a broker that cannot be reached fails within `timeoutMs`.
+ * Publishes one event the way the publisher does, through the same adapter
+ * (src/amqp/publisher.ts): declares the contract's topology and the node's queue (so the
+ * event waits there even before the agent starts), publishes persistent and mandatory,
+ * and waits for the broker's confirm. One short-lived connection; a broker that refuses
+ * or cannot be reached fails at the first attempt, and one that does not answer within
+ * `timeoutMs`.
  */
 export async function publishEvent(url: string, event: InterfaceEvent, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
-  let conn: amqplib.ChannelModel;
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const conn = connectAmqp(url, { connectionName: `${PUBLISH_APP_ID} ${event.data.nodeName}`, log: quiet });
   try {
-    conn = await amqplib.connect(url, { timeout: timeoutMs, clientProperties: { connection_name: `${PUBLISH_APP_ID} ${event.data.nodeName}` } });
-  } catch (err) {
-    throw new TransientError(`RabbitMQ at ${redactText(url)} is not reachable: ${redactText((err as Error).message)}`, { cause: err });
-  }
-  try {
-    const ch = await conn.createConfirmChannel();
-    let returned = false;
-    ch.on('return', () => {
-      returned = true;
+    await firstConnect(conn, timeoutMs).catch((err: unknown) => {
+      throw new TransientError(`RabbitMQ at ${redactText(url)} is not reachable: ${redactText((err as Error).message)}`, { cause: err });
     });
-    await declareCore(ch);
-    await declareNodeQueue(ch, event.data.nodeName);
-    ch.publish(Exchanges.Events, event.data.nodeName, Buffer.from(JSON.stringify(event)), amqpPropertiesFor(event, PUBLISH_APP_ID));
-    await ch.waitForConfirms();
-    // The alternate exchange catches anything unroutable, so a return means the broker lost the binding.
-    if (returned) throw new TransientError(`event ${event.id} was returned unroutable by RabbitMQ`);
-    await ch.close();
+    const broker = createAmqpBroker(conn, { appId: PUBLISH_APP_ID, publishTimeoutMs: timeoutMs, log: quiet });
+    try {
+      await broker.declareNodes([event.data.nodeName]);
+      await broker.publish(event);
+    } finally {
+      await broker.close().catch(() => undefined);
+    }
   } finally {
     await conn.close().catch(() => undefined);
   }
+}
+
+/** Resolves on the first connection; rejects on the first failure instead of retrying, or after `timeoutMs`. */
+function firstConnect(conn: AmqpConnectionManager, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    conn.once('connect', () => (clearTimeout(timer), resolve()));
+    conn.once('connectFailed', ({ err }: { err?: Error }) => (clearTimeout(timer), reject(err ?? new Error('connection failed'))));
+  });
 }
 
 /** Where `runPublish` writes; the process streams by default, buffers in tests. */
