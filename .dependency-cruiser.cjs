@@ -63,6 +63,13 @@ module.exports = {
       to: { path: sdk, reachable: true },
     },
     {
+      name: 'host-core-knows-no-backend',
+      comment: 'src/host is backend-neutral; netplan (and, next, NetworkManager) plug in through HostBackend from their own subfolders',
+      severity: 'error',
+      from: { path: '^src/host/[^/]+$' },
+      to: { path: '^src/host/[^/]+/' },
+    },
+    {
       name: 'src-imports-no-tests-or-scripts',
       comment: 'production code never imports tests or scripts',
       severity: 'error',

@@ -1,19 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ConfiguredInterface } from '../../model/ports.js';
 import { INTERFACE_NAME } from '../../model/interface-name.js';
+import type { OwnedFile } from '../backend.js';
 import { META_PREFIX, OWNED_MARKER, fileNameFor } from './render.js';
 
-/** One netplan file MultiNIC owns, with its exact bytes (for backups and change detection). */
-export interface OwnedFile {
-  /** Base name, `90-multinic-multinicN.yaml`. */
-  file: string;
-  path: string;
-  content: Buffer;
-  iface: ConfiguredInterface;
-}
+export type { OwnedFile };
+// The atomic write is backend-neutral (src/host/files.ts); re-exported for the netplan tests.
+export { writeFileAtomic } from '../files.js';
 
 const OWNED_FILE_NAME = /^90-multinic-multinic\d+\.yaml$/;
 
@@ -134,36 +129,4 @@ export async function readAllYaml(dir: string): Promise<Map<string, Buffer>> {
     files.set(file, await readFile(path));
   }
   return files;
-}
-
-/**
- * Replaces `path` so that a reader sees either the old or the new content, never a mix,
- * even across a crash: a temporary file in the same directory, written and fsynced, chmod
- * to `mode` (default 0600: netplan warns about readable files, and they may hold
- * addresses), renamed over the target, then the directory fsynced so the rename persists.
- */
-export async function writeFileAtomic(path: string, content: string | Buffer, mode = 0o600): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomUUID()}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    try {
-      await handle.writeFile(content);
-      // The umask may have narrowed the mode at creation; set it exactly.
-      await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  const dirHandle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
 }
