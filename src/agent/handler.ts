@@ -33,7 +33,7 @@ export function staleReason(event: InterfaceEvent, row: PortRow | undefined, dbN
 
 /**
  * The agent's handler: a function of (event, ports) that a queue trigger invokes for
- * each validated event. Order (DESIGN.md): drop stale -> apply on the host -> patch the
+ * each validated event. Order (docs/DESIGN.md): drop stale -> apply on the host -> patch the
  * Node from the whole state -> write netplan_success (only while the row still says
  * what was applied) -> record the outcome -> return, and the trigger acks. Every step is
  * idempotent, so a retry after any failure repeats nothing visible: a duplicate costs no

@@ -4,7 +4,7 @@ import type { GlobalOptions } from '../context.js';
 
 /**
  * `multinic sandbox-apply --netplan-dir D --sysfs-dir S`: the harmless `netplan apply`
- * stand-in (see src/host/sandbox-apply.ts) for tests, the demo and sandbox mode, used as
+ * stand-in (see src/sandbox/apply.ts) for tests, the demo and sandbox mode, used as
  * NETPLAN_APPLY_COMMAND there. Hidden from the main help: it is no tool for a real host.
  * It reads no configuration file, so it starts fast and cannot fail on unrelated keys.
  */
