@@ -1,6 +1,6 @@
 /**
  * Child process of the bench: hosts the agents of a range of nodes. Each node gets the
- * real agent parts, composed as src/agent/run.ts composes them — its own NetplanHost over
+ * real agent parts, composed as src/roots/agent.ts composes them — its own NetplanHost over
  * its own temp netplan dir and fake sysfs tree (holding its MACs), its own queue trigger on
  * multinic.node.<node>, the real handler, resync and serializer, a SequelizeInterfaceStore
  * and the log-mode Node patcher. Only the clients are shared per process (one Sequelize
@@ -21,17 +21,19 @@ import { createSequelize } from '../../src/db/index.js';
 import { SequelizeInterfaceStore } from '../../src/db/interface-store.js';
 import { recordFailure } from '../../src/agent/failure.js';
 import { handleInterfaceEvent } from '../../src/agent/handler.js';
-import type { AgentPorts, InterfaceStore } from '../../src/agent/ports.js';
+import type { AgentPorts, InterfaceStore } from '../../src/model/ports.js';
 import { resyncNode } from '../../src/agent/resync.js';
-import { createSerializer } from '../../src/agent/serial.js';
+import { interfaceEventParsing } from '../../src/agent/delivery.js';
+import { createSerializer } from '../../src/lib/serial.js';
+import { deliveryMetrics } from '../../src/roots/delivery-metrics.js';
 import type { CommandRunner } from '../../src/host/command.js';
-import { NetplanHost } from '../../src/host/netplan-host.js';
-import { sandboxApply } from '../../src/host/sandbox-apply.js';
+import { NetplanHost } from '../../src/host/netplan/host.js';
+import { sandboxApply } from '../../src/sandbox/apply.js';
 import { createAgentMetrics } from '../../src/http/metrics.js';
 import { createLoggingNodePatcher } from '../../src/kube/node-patcher.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startQueueTrigger, type QueueTrigger } from '../../src/runtime/queue-trigger.js';
-import { FakeSysfs } from '../../test/helpers/fake-sysfs.js';
+import { FakeSysfs } from '../../src/sandbox/fake-sysfs.js';
 import { changeKey, kernelName, mac, nodeName } from './fixture.js';
 import type { ApplyMode } from './options.js';
 import { StepTimer, type StepTimes } from './timing.js';
@@ -131,17 +133,17 @@ async function main(): Promise<void> {
       const trigger = await startQueueTrigger({
         connection,
         node,
-        acceptNodeNames: [node],
-        maxMessageBytes: 65_536,
+        ...interfaceEventParsing({ acceptNodeNames: [node], maxMessageBytes: 65_536 }),
         handler: (event, eventLog) => {
           // Publish (the event's time) -> handler start: broker transit plus this node's queue.
           timer.add('queue wait (event time -> handler)', Date.now() - Date.parse(event.time));
-          return serial(() => timer.time('handler total', () => handleInterfaceEvent(event, { ...ports, log: eventLog })));
+          return timer.time('handler total', () => handleInterfaceEvent(event, { ...ports, log: eventLog }));
         },
-        onFinalFailure: (event, err, eventLog) => serial(() => recordFailure(event, err, { ...ports, log: eventLog })),
+        onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
+        serialize: serial,
         maxRetries: 5,
         log: nodeLog,
-        metrics,
+        observer: deliveryMetrics(metrics),
       });
       triggers.push(trigger);
       while (!trigger.consuming()) await sleep(5);

@@ -7,7 +7,7 @@ import type { Config } from '../../src/config/index.js';
 
 const BIN = fileURLToPath(new URL('../../bin/multinic.js', import.meta.url));
 
-/** Environment naming a database user, as the deployment passes it (DESIGN.md, Configuration). */
+/** Environment naming a database user, as the deployment passes it (docs/DESIGN.md, Configuration). */
 export function dbEnv(db: Config['db']): Record<string, string> {
   return { DB_HOST: db.host, DB_PORT: String(db.port), DB_USER: db.user, DB_PASSWORD: db.password, DB_NAME: db.name };
 }

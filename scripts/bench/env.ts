@@ -2,9 +2,9 @@ import amqplib from 'amqplib';
 import type mysql from 'mysql2/promise';
 import type { Config } from '../../src/config/index.js';
 import { migrate } from '../../src/db/index.js';
-import { adminConnection, createTestDatabase, type TestDatabase } from '../../test/helpers/mariadb.js';
+import { adminConnection, createTestDatabase, type TestDatabase } from '../../src/sandbox/test-database.js';
 import { ManagementClient } from '../../src/amqp/management.js';
-import { createTestVhost, MANAGEMENT_ADMIN_URL, type TestVhost } from '../../test/helpers/rabbitmq.js';
+import { createTestVhost, MANAGEMENT_ADMIN_URL, type TestVhost } from '../../src/sandbox/test-vhost.js';
 
 /**
  * The bench's own throwaway world, made with the same helpers the integration tests use:

@@ -2,12 +2,12 @@ import { Registry } from 'prom-client';
 import type { Config } from '../../src/config/index.js';
 import { createSequelize } from '../../src/db/index.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createPublisherMetrics } from '../../src/publisher/metrics.js';
-import { createMysqlLeadership } from '../../src/publisher/mysql-lock.js';
+import { createPublisherMetrics } from '../../src/http/publisher-metrics.js';
+import { createMysqlLeadership } from '../../src/db/mysql-lock.js';
 import { createPollState, pollOnce } from '../../src/publisher/poll.js';
-import type { EventBroker, PublisherPorts } from '../../src/publisher/ports.js';
-import { PUBLISHER_SOURCE } from '../../src/publisher/run.js';
-import { createSqlSources } from '../../src/publisher/sql-sources.js';
+import type { EventBroker, PublisherPorts } from '../../src/model/publisher-ports.js';
+import { PUBLISHER_SOURCE } from '../../src/roots/publisher.js';
+import { createSqlSources } from '../../src/db/sql-sources.js';
 import { createIntervalTrigger } from '../../src/runtime/interval-trigger.js';
 
 /**

@@ -17,9 +17,9 @@ import { Registry } from 'prom-client';
 import { nodeQueueName } from '../../src/amqp/topology.js';
 import { loadConfig } from '../../src/config/index.js';
 import { migrate } from '../../src/db/index.js';
-import { startPublisher } from '../../src/publisher/run.js';
-import { createTestDatabase } from '../../test/helpers/mariadb.js';
-import { createTestVhost } from '../../test/helpers/rabbitmq.js';
+import { startPublisher } from '../../src/roots/publisher.js';
+import { createTestDatabase } from '../../src/sandbox/test-database.js';
+import { createTestVhost } from '../../src/sandbox/test-vhost.js';
 
 const [nodes = 100, perNode = 30] = process.argv.slice(2, 4).map(Number);
 const pollInterval = process.argv[4] ?? '1s';

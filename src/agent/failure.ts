@@ -2,7 +2,7 @@ import { reasonOf } from '../errors/classify.js';
 import { contentDigest } from '../events/build.js';
 import type { InterfaceEvent } from '../events/types.js';
 import { computeNodeState } from './node-state.js';
-import type { AgentPorts } from './ports.js';
+import type { AgentPorts } from '../model/ports.js';
 
 /**
  * What the agent does when an event has failed for good (the queue trigger's

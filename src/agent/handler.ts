@@ -2,7 +2,7 @@ import { contentDigest } from '../events/build.js';
 import { isInvalid } from '../events/network.js';
 import { EventType, type InterfaceEvent, type InterfaceEventData } from '../events/types.js';
 import { patchNodeState } from './patch-node.js';
-import type { AgentPorts, HandlerOutcome, PortRow } from './ports.js';
+import type { AgentPorts, HandlerOutcome, PortRow } from '../model/ports.js';
 
 /**
  * Why an event is stale against the row the database holds now, or null when it should
@@ -33,7 +33,7 @@ export function staleReason(event: InterfaceEvent, row: PortRow | undefined, dbN
 
 /**
  * The agent's handler: a function of (event, ports) that a queue trigger invokes for
- * each validated event. Order (DESIGN.md): drop stale -> apply on the host -> patch the
+ * each validated event. Order (docs/DESIGN.md): drop stale -> apply on the host -> patch the
  * Node from the whole state -> write netplan_success (only while the row still says
  * what was applied) -> record the outcome -> return, and the trigger acks. Every step is
  * idempotent, so a retry after any failure repeats nothing visible: a duplicate costs no

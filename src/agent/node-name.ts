@@ -1,5 +1,6 @@
-import type { InterfaceStore } from './ports.js';
+import type { InterfaceStore } from '../model/ports.js';
 import type { Log } from '../log/logger.js';
+import { firstLabel } from '../model/dns.js';
 
 /**
  * The two names of the node an agent serves. Kubernetes calls it `kubeName` (NODE_NAME);
@@ -15,12 +16,6 @@ export interface ResolvedNodeName {
   known: boolean;
   /** How dbName was chosen, for the start-up log line. */
   how: 'configured' | 'exact' | 'dns-label' | 'unknown' | 'ambiguous';
-}
-
-/** The first DNS label: `worker-1` for `worker-1.novalocal`. */
-export function firstLabel(name: string): string {
-  const dot = name.indexOf('.');
-  return dot === -1 ? name : name.slice(0, dot);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { computeNodeState } from './node-state.js';
-import type { AgentPorts, NodeInterfaceState } from './ports.js';
+import type { AgentPorts, NodeInterfaceState } from '../model/ports.js';
 
 /**
  * Patches this agent's Node from the node's whole current state: this node's rows (one

@@ -2,9 +2,9 @@ import { reasonOf } from '../errors/classify.js';
 import { contentDigest } from '../events/build.js';
 import { isInvalid } from '../events/network.js';
 import type { InterfaceEventData } from '../events/types.js';
-import { sameContent } from './node-state.js';
+import { sameContent } from '../model/content.js';
 import { patchNodeState } from './patch-node.js';
-import type { AgentPorts, ConfiguredInterface, NodeInterfaceState, PortRow } from './ports.js';
+import type { AgentPorts, ConfiguredInterface, NodeInterfaceState, PortRow } from '../model/ports.js';
 
 /** CloudEvents `source` recorded as the origin of what resync configures. */
 export const RESYNC_SOURCE = '/multinic/resync';

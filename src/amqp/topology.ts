@@ -1,7 +1,7 @@
 import type { Channel } from 'amqplib';
 
 /**
- * The RabbitMQ names and arguments of the public contract (DESIGN.md). Everyone who
+ * The RabbitMQ names and arguments of the public contract (docs/DESIGN.md). Everyone who
  * declares these — publisher, agent, `multinic publish`, tests — uses this module, so
  * a declaration can never disagree with another (RabbitMQ answers 406 if it does).
  */

@@ -1,36 +1,9 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import { buildEvent } from '../events/build.js';
-import { isInvalid, type Invalid } from '../events/network.js';
-import { EventType, type InterfaceEventData } from '../events/types.js';
-import { checkInterfaceData, validateEvent } from '../events/validate.js';
-import { generationOf } from './models.js';
+import type { InterfaceRowWithSubnet } from '../model/row-data.js';
 
-/**
- * One multi_interface row with its subnet's columns, as read by the publisher's poll and
- * the agent's store. The subnet columns are null when the row names a subnet that does
- * not exist (LEFT JOIN), which `interfaceDataFromRow` reports as an unknown subnet.
- */
-export interface InterfaceRowWithSubnet {
-  id: number;
-  port_id: string;
-  subnet_id: string | null;
-  macaddress: string | null;
-  attached_node_id: string | null;
-  attached_node_name: string | null;
-  cr_namespace: string | null;
-  cr_name: string | null;
-  netplan_success: number;
-  status: string | null;
-  address: string | null;
-  mtu: number | null;
-  created_at: Date | null;
-  modified_at: Date | null;
-  deleted_at: Date | null;
-  /** From multi_subnet; null when the subnet row is missing. */
-  subnet_name: string | null;
-  cidr: string | null;
-  network_id: string | null;
-}
+// The row -> event data mapping is shared vocabulary and lives in the model; re-exported
+// here so readers that reach for the row's SQL find it too.
+export { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../model/row-data.js';
 
 /**
  * The SELECT list and FROM clause of every read of interface rows. Callers add a WHERE
@@ -136,76 +109,4 @@ export function normalizeRow(r: Record<string, unknown>): InterfaceRowWithSubnet
     cidr: strOrNull(r.cidr),
     network_id: strOrNull(r.network_id),
   };
-}
-
-/** The row's version as carried in events (modified_at ?? created_at, ms since the epoch). */
-export function rowGeneration(row: Pick<InterfaceRowWithSubnet, 'modified_at' | 'created_at'>): number {
-  return generationOf(row);
-}
-
-/** Names a schema complaint about a data key by the column a person would fix. */
-const COLUMN_OF: Record<string, string> = {
-  nodeName: 'attached_node_name',
-  portId: 'port_id',
-  macAddress: 'macaddress',
-  subnetId: 'subnet_id',
-  subnetName: 'multi_subnet.subnet_name',
-  networkId: 'multi_subnet.network_id',
-  cidr: 'multi_subnet.cidr',
-  address: 'address',
-  mtu: 'mtu',
-  crNamespace: 'cr_namespace',
-  crName: 'cr_name',
-  generation: 'modified_at',
-};
-
-const MTU_MIN = 576;
-const MTU_MAX = 9216;
-/** A fixed clock for the schema check: the check must not depend on the time of day. */
-const EPOCH = () => new Date(0);
-
-/**
- * Turns a row into event data, or `{ error }` with a one-line reason a person can act on:
- * missing node, unknown subnet, bad MAC, garbage CIDR, address outside the CIDR, MTU out
- * of range, or any value the event schema would reject (checked by validating a built
- * event, so the schema stays the one definition). Values are quoted with JSON escaping,
- * so a newline or shell metacharacter in a name cannot break the log line.
- */
-export function interfaceDataFromRow(row: InterfaceRowWithSubnet): InterfaceEventData | Invalid {
-  if (!row.attached_node_name) return { error: 'attached_node_name is empty: the row names no node' };
-  if (!row.subnet_id) return { error: 'subnet_id is empty: the row names no subnet' };
-  if (row.subnet_name === null && row.cidr === null && row.network_id === null) {
-    return { error: `unknown subnet ${JSON.stringify(row.subnet_id)}: no such multi_subnet row` };
-  }
-  if (!row.cidr) return { error: `subnet ${JSON.stringify(row.subnet_id)} has no cidr` };
-  if (!row.network_id) return { error: `subnet ${JSON.stringify(row.subnet_id)} has no network_id` };
-  if (!row.macaddress) return { error: 'macaddress is empty' };
-  if (row.mtu !== null && (!Number.isInteger(row.mtu) || row.mtu < MTU_MIN || row.mtu > MTU_MAX)) {
-    return { error: `mtu ${row.mtu} is outside ${MTU_MIN}-${MTU_MAX}` };
-  }
-  const draft: InterfaceEventData = {
-    nodeName: row.attached_node_name,
-    portId: row.port_id,
-    macAddress: row.macaddress,
-    subnetId: row.subnet_id,
-    subnetName: row.subnet_name ?? '',
-    networkId: row.network_id,
-    cidr: row.cidr.trim(),
-    address: row.address === null || row.address.trim() === '' ? null : row.address.trim(),
-    mtu: row.mtu,
-    crNamespace: row.cr_namespace === '' ? null : row.cr_namespace,
-    crName: row.cr_name === '' ? null : row.cr_name,
-    generation: rowGeneration(row),
-  };
-  const data = checkInterfaceData(draft);
-  if (isInvalid(data)) return data;
-  try {
-    return validateEvent(buildEvent(EventType.Attach, data, { source: '/multinic/publisher', now: EPOCH })).data;
-  } catch (err) {
-    const reason = (err as Error).message
-      .replace(/^schema: /, '')
-      .replace(/^\/subject\b/, 'port_id')
-      .replace(/\/data\/(\w+)/g, (_m, key: string) => COLUMN_OF[key] ?? `data.${key}`);
-    return { error: `not a valid event: ${reason}` };
-  }
 }

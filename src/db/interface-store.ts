@@ -1,7 +1,7 @@
 import { Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
-import type { InterfaceStore, NodePorts, PortOutcomeRecord, PortRow } from '../agent/ports.js';
-import { sameContent } from '../agent/node-state.js';
-import { firstLabel } from '../agent/node-name.js';
+import type { InterfaceStore, NodePorts, PortOutcomeRecord, PortRow } from '../model/ports.js';
+import { sameContent } from '../model/content.js';
+import { firstLabel } from '../model/dns.js';
 import { isInvalid } from '../events/network.js';
 import type { InterfaceEventData } from '../events/types.js';
 import {

@@ -2,7 +2,7 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 
 /**
  * Sequelize models of the four tables the OpenStack side writes (column names exact,
- * see DESIGN.md) and of MultiNIC's own `multinic_port_state`. Timestamps are managed
+ * see docs/DESIGN.md) and of MultiNIC's own `multinic_port_state`. Timestamps are managed
  * by the writers, not by Sequelize: `modified_at` is the row's version, and MultiNIC's
  * own writes must never move it.
  */

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { Labels, type NodePatch } from '../kube/patch.js';
-import { validateWithNetplan } from '../netplan/generate.js';
-import { readOwnedFiles } from '../netplan/owned-files.js';
+import { validateWithNetplan } from '../host/netplan/generate.js';
+import { readOwnedFiles } from '../host/netplan/owned-files.js';
 
 /** One row of the demo's final table. */
 export interface DemoInterface {

@@ -10,7 +10,7 @@ import { PermanentError } from '../errors/errors.js';
 import { Labels, type NodePatch } from '../kube/patch.js';
 import type { Log } from '../log/logger.js';
 import { createRegistry } from '../http/metrics.js';
-import { startPublisher, type RunningPublisher } from '../publisher/run.js';
+import { startPublisher, type RunningPublisher } from '../roots/publisher.js';
 import { createDemoDatabase, createDemoVhost, type Created } from './provision.js';
 import { collectOutcome, type DemoInterface, type DemoNode } from './report.js';
 import { demoConfig, recordingPatcher, startDemoAgent, type DemoAgent, type DemoServices } from './sandbox.js';

@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NodeInterfaceState, NodePatcher } from '../agent/ports.js';
-import { startAgent, type RunningAgent } from '../agent/run.js';
+import type { NodeInterfaceState, NodePatcher } from '../model/ports.js';
+import { startAgent, type RunningAgent } from '../roots/agent.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { FakeSysfs } from '../host/fake-sysfs.js';
-import { sandboxApplyArgv, sandboxApplyRunner } from '../host/sandbox-runner.js';
+import { FakeSysfs } from '../sandbox/fake-sysfs.js';
+import { sandboxApplyArgv, sandboxApplyRunner } from '../sandbox/runner.js';
 import { createRegistry } from '../http/metrics.js';
 import { createLoggingNodePatcher } from '../kube/node-patcher.js';
 import { computeNodePatch, type NodePatch } from '../kube/patch.js';

@@ -3,7 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import { InvalidEventError } from '../errors/errors.js';
 import schema from './interface-event.schema.json' with { type: 'json' };
 import { checkAddress, isInvalid, normalizeMac, parseSubnet, type Invalid } from './network.js';
-import type { InterfaceEvent, InterfaceEventData } from './types.js';
+import { DATA_KEYS, type InterfaceEvent, type InterfaceEventData } from './types.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives wrapped.
 type AddFormats = (ajv: Ajv, formats: string[]) => Ajv;
@@ -15,14 +15,42 @@ const validateSchema = ajv.compile<InterfaceEvent>(schema);
 /** The JSON Schema document, for `multinic schema` and the tests. */
 export const interfaceEventSchema = schema;
 
+/** What is wrong with one value, without naming where it is (callers name the field their way). */
+function schemaReason(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') return `has unknown property ${JSON.stringify(e.params.additionalProperty)}`;
+  if (e.keyword === 'required') return `is missing ${JSON.stringify(e.params.missingProperty)}`;
+  if (e.keyword === 'enum') return `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+  if (e.keyword === 'const') return `must be ${JSON.stringify(e.params.allowedValue)}`;
+  if (e.keyword === 'pattern') return 'has characters or a form that is not allowed';
+  return e.message ?? 'is invalid';
+}
+
 function describeSchemaError(e: ErrorObject): string {
-  const where = e.instancePath || '(event)';
-  if (e.keyword === 'additionalProperties') return `${where} has unknown property ${JSON.stringify(e.params.additionalProperty)}`;
-  if (e.keyword === 'required') return `${where} is missing ${JSON.stringify(e.params.missingProperty)}`;
-  if (e.keyword === 'enum') return `${where} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-  if (e.keyword === 'const') return `${where} must be ${JSON.stringify(e.params.allowedValue)}`;
-  if (e.keyword === 'pattern') return `${where} has characters or a form that is not allowed`;
-  return `${where} ${e.message ?? 'is invalid'}`;
+  return `${e.instancePath || '(event)'} ${schemaReason(e)}`;
+}
+
+/** One complaint about event data, structured so each caller names the field its own way (a column, a flag). */
+export interface DataProblem {
+  /** The data key at fault, or null when the complaint is about the data object as a whole. */
+  field: keyof InterfaceEventData | null;
+  /** What is wrong, without the field's name, e.g. `has characters or a form that is not allowed`. */
+  reason: string;
+}
+
+/** The schema's `data` rules alone, so data can be checked without wrapping it in an event. */
+const validateDataSchema = ajv.compile<InterfaceEventData>({ $ref: `${schema.$id}#/properties/data` });
+
+/**
+ * Checks event data against the schema's `data` rules (the one definition) and returns
+ * the first problem, or null when the data conforms. Does not run the semantic checks:
+ * see `checkInterfaceData`.
+ */
+export function checkDataSchema(data: unknown): DataProblem | null {
+  if (validateDataSchema(data)) return null;
+  const e = validateDataSchema.errors![0]!;
+  const key = /^\/(\w+)/.exec(e.instancePath)?.[1] ?? (e.keyword === 'required' ? String(e.params.missingProperty) : null);
+  const field = key !== null && (DATA_KEYS as readonly string[]).includes(key) ? (key as keyof InterfaceEventData) : null;
+  return { field, reason: field !== null && e.keyword === 'required' ? 'is missing' : schemaReason(e) };
 }
 
 /**

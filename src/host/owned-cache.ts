@@ -2,9 +2,9 @@ import { constants, lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors/errors.js';
-import { readOwnedFiles, type OwnedFile } from '../netplan/owned-files.js';
+import type { OwnedFile } from './backend.js';
 
-/** What the host knows about its netplan directory: MultiNIC's own files and every entry's name. */
+/** What the host knows about its backend's directory: MultiNIC's own files and every entry's name. */
 export interface OwnedView {
   owned: readonly OwnedFile[];
   /** Every name in the directory (ours, others', temp files), as readdir gave it. */
@@ -19,6 +19,8 @@ interface Cached extends OwnedView {
 
 export interface OwnedFileCacheOptions {
   dir: string;
+  /** Reads MultiNIC's own files in `dir` from disk (the backend's `readOwned`). */
+  read: () => Promise<OwnedFile[]>;
   /** Clock in ms for the cache's age. */
   now: () => number;
   /**
@@ -60,7 +62,7 @@ async function listEntries(dir: string): Promise<string[]> {
 }
 
 /**
- * MultiNIC's owned netplan files kept in memory, so an event costs a few stat calls
+ * MultiNIC's owned files (netplan's, or another backend's) kept in memory, so an event costs a few stat calls
  * instead of re-reading and re-parsing every owned file several times. It is only used
  * under the host's mutex. The view is trusted while the directory (entries added,
  * removed, renamed) and every owned file (ino, size, mtime, ctime) still stat the same
@@ -102,7 +104,7 @@ export class OwnedFileCache {
     // Stamp first: a change racing with the read then shows up as a stamp mismatch next time.
     const dirBefore = this.dirKey();
     const entries = await listEntries(this.options.dir);
-    const owned = await readOwnedFiles(this.options.dir);
+    const owned = await this.options.read();
     const stamp = [dirBefore, ...owned.map((o) => statKeyNow(o.path, false))].join('|');
     this.cached = { owned, entries, stamp, readAt: this.options.now() };
     return this.cached;

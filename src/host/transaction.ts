@@ -3,12 +3,16 @@ import { unlink } from 'node:fs/promises';
 import { HostError, HostTransientError } from '../errors/errors.js';
 import { classify, reasonOf, Verdict } from '../errors/classify.js';
 import type { Log } from '../log/logger.js';
-import { readOwnedFiles, writeFileAtomic } from '../netplan/owned-files.js';
+import type { OwnedFile } from './backend.js';
 import type { SnapshotFile } from './backup.js';
+import { writeFileAtomic } from './files.js';
 
-/** What one change of the netplan directory needs from its host. */
+/** What one change of a backend's directory needs from its host. */
 export interface TransactionSteps {
-  netplanDir: string;
+  /** The backend's directory (e.g. /etc/netplan). */
+  dir: string;
+  /** Reads MultiNIC's own files in `dir` (the backend's `readOwned`). */
+  readOwned: () => Promise<OwnedFile[]>;
   /** MultiNIC's own files as they were before the change, exact bytes: what a rollback restores. */
   before: readonly SnapshotFile[];
   /** Writes the backup of `before`; runs before anything is touched. */
@@ -27,13 +31,13 @@ export interface TransactionSteps {
  * not then are deleted; identical files are left alone, mtime included). Only files that
  * parse as ours are ever deleted or overwritten.
  */
-export async function restoreOwnedFiles(netplanDir: string, before: readonly SnapshotFile[]): Promise<void> {
+export async function restoreOwnedFiles(dir: string, before: readonly SnapshotFile[], readOwned: () => Promise<OwnedFile[]>): Promise<void> {
   const wanted = new Map(before.map((f) => [f.file, f.content]));
-  const now = await readOwnedFiles(netplanDir);
+  const now = await readOwned();
   for (const f of now) if (!wanted.has(f.file)) await unlink(f.path);
   for (const [file, content] of wanted) {
     const current = now.find((f) => f.file === file);
-    if (!current || !current.content.equals(content)) await writeFileAtomic(join(netplanDir, file), content, 0o600);
+    if (!current || !current.content.equals(content)) await writeFileAtomic(join(dir, file), content, 0o600);
   }
 }
 
@@ -45,7 +49,7 @@ export async function restoreOwnedFiles(netplanDir: string, before: readonly Sna
  * HostError: a person must look, retrying could compound it.
  */
 export async function runTransaction(steps: TransactionSteps): Promise<void> {
-  const { netplanDir, before, log } = steps;
+  const { dir, before, log } = steps;
   await steps.backup();
   try {
     await steps.mutate();
@@ -55,7 +59,7 @@ export async function runTransaction(steps: TransactionSteps): Promise<void> {
     const reason = reasonOf(err);
     log.warn({ err }, 'netplan change failed; restoring the previous MultiNIC files');
     try {
-      await restoreOwnedFiles(netplanDir, before);
+      await restoreOwnedFiles(dir, before, steps.readOwned);
     } catch (restoreErr) {
       log.error({ err: restoreErr }, 'could not restore the previous MultiNIC netplan files');
       throw new HostError(`${reason}; restoring the previous netplan files ALSO failed: ${reasonOf(restoreErr)}`, { cause: err });

@@ -14,17 +14,6 @@ export function createRegistry(): Registry {
   return registry;
 }
 
-/** Why a message ended in multinic.dead. */
-export const DeadLetterReason = {
-  /** Failed parsing or validation; dead-lettered by the agent with x-multinic-error. */
-  Invalid: 'invalid',
-  /** The handler failed permanently; dead-lettered by the agent with x-multinic-error. */
-  Permanent: 'permanent',
-  /** Kept failing transiently; the broker dead-lettered it at x-delivery-limit. */
-  DeliveryLimit: 'delivery-limit',
-} as const;
-export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
-
 /**
  * What the agent counts. Outcomes of `events` are the handler's results (configured,
  * unchanged, removed, absent, stale) or the trigger's (invalid, dead-lettered, requeued);

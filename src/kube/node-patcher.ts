@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as K8s from '@kubernetes/client-node';
-import type { NodeInterfaceState, NodePatcher } from '../agent/ports.js';
+import type { NodeInterfaceState, NodePatcher } from '../model/ports.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../errors/errors.js';
 import type { Log } from '../log/logger.js';

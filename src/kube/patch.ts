@@ -1,4 +1,4 @@
-import type { ConfiguredInterface, NodeInterfaceState } from '../agent/ports.js';
+import type { ConfiguredInterface, NodeInterfaceState } from '../model/ports.js';
 
 /** Node labels MultiNIC owns (part of the public contract, see DESIGN "Kubernetes Node"). */
 export const Labels = {

@@ -1,9 +1,9 @@
-import { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../db/interface-row.js';
+import { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../model/row-data.js';
 import { buildEvent, contentDigest } from '../events/build.js';
 import { isInvalid } from '../events/network.js';
 import { EventType, type InterfaceEventData } from '../events/types.js';
 import { reasonOf } from '../errors/classify.js';
-import type { PublisherPorts } from './ports.js';
+import type { PublisherPorts } from '../model/publisher-ports.js';
 import { Decision, PublishTracker, type Candidate } from './tracker.js';
 
 /** What the poll carries from one cycle to the next; built once by `createPollState`. */

@@ -1,6 +1,6 @@
 import type { Message, Options } from 'amqplib';
+import { publishConfirmed, type ConfirmPublisher } from '../amqp/publisher.js';
 import { Exchanges } from '../amqp/topology.js';
-import { TransientError } from '../errors/errors.js';
 import { Header } from '../events/amqp-properties.js';
 
 /** Headers the agent adds to a message it dead-letters itself. */
@@ -51,11 +51,6 @@ export function deadLetterProperties(msg: Pick<Message, 'properties' | 'fields'>
   return opts;
 }
 
-/** The one thing the dead-letter helper needs of a channel: amqplib's ConfirmChannel.publish. */
-export interface ConfirmPublisher {
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, callback: (err: unknown) => void): boolean;
-}
-
 /**
  * Publishes a copy of `msg` to the `multinic.dead` exchange with `x-multinic-error`
  * and `x-multinic-original-queue`, and resolves only once the broker confirmed it: the
@@ -64,13 +59,5 @@ export interface ConfirmPublisher {
  * refused the copy; the original then stays unacknowledged and is redelivered.
  */
 export function publishDeadLetter(ch: ConfirmPublisher, msg: Pick<Message, 'content' | 'properties' | 'fields'>, reason: string, originalQueue: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const fail = (err: unknown) => reject(new TransientError(`could not dead-letter the message to ${Exchanges.Dead}`, { cause: err }));
-    try {
-      ch.publish(Exchanges.Dead, '', msg.content, deadLetterProperties(msg, reason, originalQueue), (err) => (err ? fail(err) : resolve()));
-    } catch (err) {
-      // amqplib throws synchronously on a channel that is already closed.
-      fail(err);
-    }
-  });
+  return publishConfirmed(ch, Exchanges.Dead, '', msg.content, deadLetterProperties(msg, reason, originalQueue), 'the dead-letter copy');
 }

@@ -1,12 +1,8 @@
-import type { HandlerOutcome } from '../agent/ports.js';
 import { classify, reasonOf, Verdict } from '../errors/classify.js';
 import { InvalidEventError } from '../errors/errors.js';
 import { Header } from '../events/amqp-properties.js';
-import type { InterfaceEvent } from '../events/types.js';
-import { parseEvent } from '../events/validate.js';
-import { DeadLetterReason } from '../http/metrics.js';
 import type { Log } from '../log/logger.js';
-import type { QueueTriggerOptions } from './queue-trigger.js';
+import { DeadLetterReason, type DeliveryObserver } from './observer.js';
 
 /**
  * One message as the trigger hands it over: its bytes, what the broker said about it, and
@@ -28,18 +24,43 @@ export interface Delivery {
   deadLetter(reason: string): Promise<void>;
 }
 
-/** Everything `handleDelivery` needs besides the message; the shared fields mean what QueueTriggerOptions says. */
-export type DeliveryContext = Pick<
-  QueueTriggerOptions,
-  'node' | 'acceptNodeNames' | 'maxMessageBytes' | 'handler' | 'onFinalFailure' | 'maxRetries' | 'log' | 'metrics'
-> & {
+/** What a handler returns: `result` names the outcome; the rest goes into the one log line. */
+export interface HandlerResult {
+  result: string;
+}
+
+/**
+ * How the trigger reads and handles one kind of message, E, whose handler returns R. The
+ * composition root provides it (the agent: interface events, src/agent/delivery.ts).
+ */
+export interface MessageHandling<E, R extends HandlerResult> {
+  /** Turns a body into a message or throws InvalidEventError with the one-line reason for the dead-letter header. */
+  parse: (body: Buffer) => E;
+  /** Fields every log line about this message carries, e.g. `{ eventId, node, portId }`. */
+  fieldsOf: (message: E) => Record<string, unknown>;
+  /** A short label for the observer, e.g. `attach`. */
+  kindOf: (message: E) => string;
+  /** The handler: a function of the message (its ports are bound by the composition root). Logs nothing about failures. */
+  handler: (message: E, log: Log) => Promise<R>;
+  /** Records "failed" before the message is dead-lettered (permanent failure, or the last delivery allowed). */
+  onFinalFailure?: (message: E, err: unknown, log: Log) => Promise<void>;
+}
+
+/** Everything `handleDelivery` needs besides the message. */
+export interface DeliveryContext<E, R extends HandlerResult> extends MessageHandling<E, R> {
+  /** The node whose queue this is; logged when a body carries no node header. */
+  node: string;
+  /** In-process retries of a transient failure before the message goes back to the queue. */
+  maxRetries: number;
   /** Deliveries the broker allows before it dead-letters (the queue's x-delivery-limit). */
   deliveryLimit: number;
   backoff: (attempt: number) => number;
   sleep: (ms: number) => Promise<void>;
   /** True once the trigger is stopping: transient retries end early and the message goes back to the queue. */
   stopping: () => boolean;
-};
+  log: Log;
+  observer?: DeliveryObserver;
+}
 
 const MAX_LOGGED_HEADER_CHARS = 200;
 
@@ -69,7 +90,7 @@ function trySettle(d: Delivery, how: 'ack' | 'requeue'): boolean {
 const CHANNEL_GONE = 'the channel closed before the message could be settled; the broker redelivers it and the handler is idempotent';
 
 /** Runs the final-failure hook; its own failure is reported, never thrown, so the message is still settled. */
-async function recordFailure(ctx: DeliveryContext, event: InterfaceEvent, err: unknown, log: Log): Promise<string | undefined> {
+async function recordFailure<E>(ctx: DeliveryContext<E, HandlerResult>, event: E, err: unknown, log: Log): Promise<string | undefined> {
   if (!ctx.onFinalFailure) return undefined;
   try {
     await ctx.onFinalFailure(event, err, log);
@@ -79,7 +100,7 @@ async function recordFailure(ctx: DeliveryContext, event: InterfaceEvent, err: u
   }
 }
 
-async function deadLetterInvalid(d: Delivery, ctx: DeliveryContext, err: unknown, log: Log): Promise<void> {
+async function deadLetterInvalid(d: Delivery, observer: DeliveryObserver | undefined, err: unknown, log: Log): Promise<void> {
   const reason = headerReason(err);
   try {
     await d.deadLetter(reason);
@@ -88,12 +109,11 @@ async function deadLetterInvalid(d: Delivery, ctx: DeliveryContext, err: unknown
     return;
   }
   const acked = trySettle(d, 'ack');
-  ctx.metrics?.events.inc({ type: 'unknown', outcome: 'invalid' });
-  ctx.metrics?.deadLetters.inc({ reason: DeadLetterReason.Invalid });
+  observer?.settled?.({ kind: 'unknown', outcome: 'invalid', deadLetter: DeadLetterReason.Invalid });
   log.warn({ reason, ...(acked ? {} : { note: CHANNEL_GONE }) }, 'invalid message dead-lettered; nothing was applied');
 }
 
-async function deadLetterPermanent(d: Delivery, ctx: DeliveryContext, event: InterfaceEvent, err: unknown, log: Log, type: string, attempts: number): Promise<void> {
+async function deadLetterPermanent<E>(d: Delivery, ctx: DeliveryContext<E, HandlerResult>, event: E, err: unknown, log: Log, kind: string, attempts: number): Promise<void> {
   const reason = headerReason(err);
   const recordError = await recordFailure(ctx, event, err, log);
   try {
@@ -103,12 +123,11 @@ async function deadLetterPermanent(d: Delivery, ctx: DeliveryContext, event: Int
     return;
   }
   const acked = trySettle(d, 'ack');
-  ctx.metrics?.events.inc({ type, outcome: 'dead-lettered' });
-  ctx.metrics?.deadLetters.inc({ reason: DeadLetterReason.Permanent });
+  ctx.observer?.settled?.({ kind, outcome: 'dead-lettered', deadLetter: DeadLetterReason.Permanent });
   log.error({ err, reason, recordError, attempts, ...(acked ? {} : { note: CHANNEL_GONE }) }, 'permanent failure; event dead-lettered');
 }
 
-async function giveBack(d: Delivery, ctx: DeliveryContext, event: InterfaceEvent, err: unknown, log: Log, type: string, attempts: number): Promise<void> {
+async function giveBack<E>(d: Delivery, ctx: DeliveryContext<E, HandlerResult>, event: E, err: unknown, log: Log, kind: string, attempts: number): Promise<void> {
   const reason = reasonOf(err);
   if (!d.isOpen()) {
     log.warn({ err, reason, attempts, note: CHANNEL_GONE }, 'transient failure');
@@ -121,11 +140,10 @@ async function giveBack(d: Delivery, ctx: DeliveryContext, event: InterfaceEvent
   const requeued = trySettle(d, 'requeue');
   const fields = { err, reason, attempts, recordError, deliveryLimit: ctx.deliveryLimit, ...(requeued ? {} : { note: CHANNEL_GONE }) };
   if (last) {
-    ctx.metrics?.events.inc({ type, outcome: 'dead-lettered' });
-    ctx.metrics?.deadLetters.inc({ reason: DeadLetterReason.DeliveryLimit });
+    ctx.observer?.settled?.({ kind, outcome: 'dead-lettered', deadLetter: DeadLetterReason.DeliveryLimit });
     log.error(fields, 'transient failure on the last delivery allowed; the broker dead-letters the event');
   } else {
-    ctx.metrics?.events.inc({ type, outcome: 'requeued' });
+    ctx.observer?.settled?.({ kind, outcome: 'requeued' });
     log.warn(fields, 'transient failure; event returned to the queue for redelivery');
   }
 }
@@ -138,41 +156,41 @@ async function giveBack(d: Delivery, ctx: DeliveryContext, event: InterfaceEvent
  * permanent one record the failure, dead-letter with the reason, then ack. Acknowledges
  * last. Never throws.
  */
-export async function handleDelivery(d: Delivery, ctx: DeliveryContext): Promise<void> {
+export async function handleDelivery<E, R extends HandlerResult>(d: Delivery, ctx: DeliveryContext<E, R>): Promise<void> {
   const fromHeaders = ctx.log.child({
     eventId: headerText(d.messageId) ?? null,
     node: headerText(d.headers[Header.Node]) ?? ctx.node,
     portId: headerText(d.headers[Header.Port]) ?? null,
     deliveryCount: d.deliveryCount,
   });
-  let event: InterfaceEvent;
+  let message: E;
   try {
-    event = parseEvent(d.content, { maxBytes: ctx.maxMessageBytes, nodeNames: ctx.acceptNodeNames });
+    message = ctx.parse(d.content);
   } catch (err) {
-    await deadLetterInvalid(d, ctx, err, fromHeaders);
+    await deadLetterInvalid(d, ctx.observer, err, fromHeaders);
     return;
   }
-  const log = ctx.log.child({ eventId: event.id, node: event.data.nodeName, portId: event.data.portId, deliveryCount: d.deliveryCount });
-  const type = event.type.split('.').at(-1) ?? 'unknown';
+  const log = ctx.log.child({ ...ctx.fieldsOf(message), deliveryCount: d.deliveryCount });
+  const kind = ctx.kindOf(message);
   for (let attempt = 0; ; attempt++) {
     const started = performance.now();
-    let outcome: HandlerOutcome;
+    let outcome: R;
     try {
-      outcome = await ctx.handler(event, log);
+      outcome = await ctx.handler(message, log);
     } catch (err) {
-      ctx.metrics?.applyDuration.observe({ type, result: 'error' }, (performance.now() - started) / 1000);
-      if (classify(err) === Verdict.DeadLetter) return deadLetterPermanent(d, ctx, event, err, log, type, attempt + 1);
-      if (attempt >= ctx.maxRetries || ctx.stopping() || !d.isOpen()) return giveBack(d, ctx, event, err, log, type, attempt + 1);
-      ctx.metrics?.retries.inc();
+      ctx.observer?.attempted?.({ kind, ok: false, seconds: (performance.now() - started) / 1000 });
+      if (classify(err) === Verdict.DeadLetter) return deadLetterPermanent(d, ctx, message, err, log, kind, attempt + 1);
+      if (attempt >= ctx.maxRetries || ctx.stopping() || !d.isOpen()) return giveBack(d, ctx, message, err, log, kind, attempt + 1);
       const delayMs = ctx.backoff(attempt);
+      ctx.observer?.retrying?.({ kind, attempt: attempt + 1, delayMs });
       log.debug({ reason: reasonOf(err), attempt: attempt + 1, delayMs }, 'transient failure; retrying in process');
       await ctx.sleep(delayMs);
       continue;
     }
-    ctx.metrics?.applyDuration.observe({ type, result: 'ok' }, (performance.now() - started) / 1000);
+    ctx.observer?.attempted?.({ kind, ok: true, seconds: (performance.now() - started) / 1000 });
     const acked = trySettle(d, 'ack');
-    ctx.metrics?.events.inc({ type, outcome: outcome.result });
-    const fields = { result: outcome.result, interfaceName: outcome.interfaceName, detail: outcome.detail, attempts: attempt + 1 };
+    ctx.observer?.settled?.({ kind, outcome: outcome.result });
+    const fields = { ...outcome, attempts: attempt + 1 };
     if (acked) log.info(fields, 'event handled');
     else log.warn({ ...fields, note: CHANNEL_GONE }, 'event handled');
     return;

@@ -1,28 +1,23 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import type { HandlerOutcome } from '../agent/ports.js';
 import type { AmqpConnectionManager } from '../amqp/connection.js';
 import { declareCore, declareNodeQueue, DELIVERY_LIMIT, Exchanges, nodeQueueName } from '../amqp/topology.js';
 import { reasonOf } from '../errors/classify.js';
-import type { InterfaceEvent } from '../events/types.js';
-import type { AgentMetrics } from '../http/metrics.js';
+import { createSerializer, type Serializer } from '../lib/serial.js';
 import type { Log } from '../log/logger.js';
 import { backoffDelay } from './backoff.js';
 import { publishDeadLetter } from './dead-letter.js';
-import { handleDelivery, type Delivery, type DeliveryContext } from './handle-delivery.js';
+import { handleDelivery, type Delivery, type DeliveryContext, type HandlerResult, type MessageHandling } from './handle-delivery.js';
+import type { DeliveryObserver } from './observer.js';
 
-export interface QueueTriggerOptions {
+/**
+ * A queue trigger for messages of kind E whose handler returns R: how to parse, label
+ * and handle them (MessageHandling), plus where and how to consume.
+ */
+export interface QueueTriggerOptions<E, R extends HandlerResult> extends MessageHandling<E, R> {
   /** From src/amqp/connection.ts; the entry point owns and closes it. */
   connection: AmqpConnectionManager;
   /** Database node name: the trigger consumes `multinic.node.<node>`. */
   node: string;
-  /** nodeNames accepted in events (the database name and the Kubernetes name); any other is invalid. */
-  acceptNodeNames: readonly string[];
-  /** Largest body accepted; a larger one is dead-lettered unread. */
-  maxMessageBytes: number;
-  /** The handler: a function of the event (its ports are bound by the entry point). Logs nothing about failures. */
-  handler: (event: InterfaceEvent, log: Log) => Promise<HandlerOutcome>;
-  /** Records "failed" before the event is dead-lettered (permanent failure, or the last delivery allowed). */
-  onFinalFailure?: (event: InterfaceEvent, err: unknown, log: Log) => Promise<void>;
   /** In-process retries of a transient failure before the message goes back to the queue. */
   maxRetries: number;
   /**
@@ -37,7 +32,14 @@ export interface QueueTriggerOptions {
   backoff?: (attempt: number) => number;
   sleep?: (ms: number) => Promise<void>;
   log: Log;
-  metrics?: AgentMetrics;
+  /** Told what happened to each message (metrics subscribe here); the runtime itself counts nothing. */
+  observer?: DeliveryObserver;
+  /**
+   * The node's lock: every delivery (handler, failure record, settlement) runs inside it,
+   * one at a time, also across a reconnect. Pass the serializer the rest of the node's
+   * work uses (the agent's resync) so the two never interleave; default a new one.
+   */
+  serialize?: Serializer;
 }
 
 export interface QueueTrigger {
@@ -67,7 +69,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * settled on the channel it arrived on; what happens to it is decided in
  * `handleDelivery`. Does not wait for the broker: `consuming()` says when it is served.
  */
-export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<QueueTrigger> {
+export async function startQueueTrigger<E, R extends HandlerResult>(opts: QueueTriggerOptions<E, R>): Promise<QueueTrigger> {
   const { connection, node, log } = opts;
   const queue = nodeQueueName(node);
   const declareExchanges = opts.declareExchanges ?? true;
@@ -76,14 +78,15 @@ export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<Queu
   // A setup that keeps failing (exchanges not there yet, a 403) retries every second: one
   // log line per distinct reason, not one per attempt.
   let lastSetupFailure = '';
-  // Serialises handling across channels: after a reconnect, the redelivery of a message
-  // must not run beside the handler still busy with it on the old channel.
-  let tail: Promise<void> = Promise.resolve();
+  // Serialises handling across channels too: after a reconnect, the redelivery of a
+  // message must not run beside the handler still busy with it on the old channel.
+  const serialize = opts.serialize ?? createSerializer();
 
-  const ctx: DeliveryContext = {
+  const ctx: DeliveryContext<E, R> = {
     node,
-    acceptNodeNames: opts.acceptNodeNames,
-    maxMessageBytes: opts.maxMessageBytes,
+    parse: opts.parse,
+    fieldsOf: opts.fieldsOf,
+    kindOf: opts.kindOf,
     handler: opts.handler,
     onFinalFailure: opts.onFinalFailure,
     maxRetries: opts.maxRetries,
@@ -92,7 +95,7 @@ export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<Queu
     sleep: opts.sleep ?? defaultSleep,
     stopping: () => stopping,
     log,
-    metrics: opts.metrics,
+    observer: opts.observer,
   };
 
   const deliveryOf = (state: ChannelState, msg: ConsumeMessage): Delivery => {
@@ -142,9 +145,9 @@ export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<Queu
         recoverLater(state, 'consumer cancelled by the broker');
         return;
       }
-      tail = tail
-        .then(() => handleDelivery(deliveryOf(state, msg), ctx))
-        .catch((err: unknown) => log.error({ queue, err }, 'unexpected failure while handling a message'));
+      serialize(() => handleDelivery(deliveryOf(state, msg), ctx)).catch((err: unknown) =>
+        log.error({ queue, err }, 'unexpected failure while handling a message'),
+      );
     });
     state.consumerTag = consumerTag;
     lastSetupFailure = '';
@@ -182,11 +185,8 @@ export async function startQueueTrigger(opts: QueueTriggerOptions): Promise<Queu
       state.consumerTag = undefined;
       await state.ch.cancel(tag).catch((err: unknown) => log.warn({ queue, reason: reasonOf(err) }, 'could not cancel the consumer'));
     }
-    // Wait until no message is in hand; a delivery that raced the cancel extends the tail.
-    for (let seen: Promise<void> | undefined; seen !== tail; ) {
-      seen = tail;
-      await seen;
-    }
+    // Wait until no message is in hand; a delivery that raced the cancel is waited for too.
+    await serialize.idle();
     await wrapper.close().catch((err: unknown) => log.warn({ queue, reason: reasonOf(err) }, 'could not close the channel'));
     log.info({ queue }, 'stopped consuming');
   };

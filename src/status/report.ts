@@ -1,8 +1,7 @@
-import type { Sequelize } from 'sequelize';
 import { TransientError } from '../errors/errors.js';
 import { redactText } from '../log/redact.js';
 import { queryBroker, type QueueLister } from './broker.js';
-import { queryInterfaceCounts } from './database.js';
+import { queryInterfaceCounts, type StatusDb } from '../db/status-counts.js';
 
 /** One node's line of `multinic status`. */
 export interface NodeStatus {
@@ -26,7 +25,7 @@ export class StatusSourceError extends TransientError {
 }
 
 export interface StatusSources {
-  db: Sequelize;
+  db: StatusDb;
   /** Shown in the error when the database cannot be read, e.g. `127.0.0.1:3306/multinic_db`. */
   dbLabel: string;
   management: QueueLister;

@@ -10,7 +10,7 @@ import { EventType } from '../../src/events/types.js';
 import { createRegistry } from '../../src/http/metrics.js';
 import { Annotations, Labels } from '../../src/kube/patch.js';
 import { createRingLogger } from '../../src/log/logger.js';
-import { startPublisher, type RunningPublisher } from '../../src/publisher/run.js';
+import { startPublisher, type RunningPublisher } from '../../src/roots/publisher.js';
 import { start as startKube, type FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { uniqueSuffix } from '../helpers/ids.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/mariadb.js';

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Registry } from 'prom-client';
-import { startAgent, type RunningAgent } from '../../src/agent/run.js';
+import { startAgent, type RunningAgent } from '../../src/roots/agent.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { CommandFailedError } from '../../src/host/command.js';
-import { FakeSysfs, type FakeNic } from '../../src/host/fake-sysfs.js';
-import { sandboxApplyArgv, sandboxApplyRunner } from '../../src/host/sandbox-runner.js';
+import { FakeSysfs, type FakeNic } from '../../src/sandbox/fake-sysfs.js';
+import { sandboxApplyArgv, sandboxApplyRunner } from '../../src/sandbox/runner.js';
 import { createRegistry } from '../../src/http/metrics.js';
 import { createRingLogger } from '../../src/log/logger.js';
 

@@ -1,7 +1,7 @@
 import { buildEvent } from '../../src/events/build.js';
 import { EventType, type InterfaceEvent, type InterfaceEventData } from '../../src/events/types.js';
-import type { ConfiguredInterface, PortRow } from '../../src/agent/ports.js';
-import { configuredInterface } from '../../src/netplan/render.js';
+import type { ConfiguredInterface, PortRow } from '../../src/model/ports.js';
+import { configuredInterface } from '../../src/model/configured.js';
 
 /** A fixed generation so tests read as "older" / "newer" by offset. */
 export const GEN = Date.UTC(2025, 0, 1, 12, 0, 0);

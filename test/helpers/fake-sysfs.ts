@@ -1,2 +1,2 @@
 // The fake sysfs tree moved to src/host so the demo can build sandbox roots too.
-export { FakeSysfs, type FakeNic } from '../../src/host/fake-sysfs.js';
+export { FakeSysfs, type FakeNic } from '../../src/sandbox/fake-sysfs.js';

@@ -1,5 +1,5 @@
 import { createRingLogger } from '../../src/log/logger.js';
-import { sameContent } from '../../src/agent/node-state.js';
+import { sameContent } from '../../src/model/content.js';
 import { isInvalid } from '../../src/events/network.js';
 import type { InterfaceEventData } from '../../src/events/types.js';
 import type {
@@ -13,7 +13,7 @@ import type {
   NodePorts,
   PortOutcomeRecord,
   PortRow,
-} from '../../src/agent/ports.js';
+} from '../../src/model/ports.js';
 import { configuredFrom } from './builders.js';
 
 /**

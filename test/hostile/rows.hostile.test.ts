@@ -4,7 +4,7 @@ import { migrate, seed, SEED } from '../../src/db/index.js';
 import { createRegistry } from '../../src/http/metrics.js';
 import { Annotations, Labels } from '../../src/kube/patch.js';
 import { createRingLogger } from '../../src/log/logger.js';
-import { startPublisher, type RunningPublisher } from '../../src/publisher/run.js';
+import { startPublisher, type RunningPublisher } from '../../src/roots/publisher.js';
 import { configFrom, SandboxAgent, type SandboxEnv } from '../e2e/harness.js';
 import { start as startKube, type FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { uniqueSuffix } from '../helpers/ids.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { FakeSysfs } from '../../../test/helpers/fake-sysfs.js';
+import { FakeSysfs } from '../../../src/sandbox/fake-sysfs.js';
 import { CliProcess, dbEnv } from '../cli-process.js';
 import type { BenchEnv } from '../env.js';
 import { kernelName, mac, nodeName } from '../fixture.js';

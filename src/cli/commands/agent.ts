@@ -21,7 +21,7 @@ export function registerAgent(program: Command): void {
     .action(async (opts: AgentOptions, cmd: Command) => {
       // Loaded here, not at the top: `multinic <anything>` should not pay for the agent's clients.
       const [{ startAgent }, { startHttpServer }, { createRegistry }, { createContext }] = await Promise.all([
-        import('../../agent/run.js'),
+        import('../../roots/agent.js'),
         import('../../http/server.js'),
         import('../../http/metrics.js'),
         import('../context.js'),

@@ -4,10 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
-import type { PublishFlags } from './publish.js';
-
-/** Default CloudEvents `source` of `multinic publish`. */
-export const PUBLISH_SOURCE = '/multinic/cli';
+import { PUBLISH_SOURCE, type PublishFlags } from './publish-flags.js';
 
 function addEventFlags(cmd: Command): Command {
   return cmd

@@ -1,34 +1,14 @@
-import amqplib from 'amqplib';
-import { declareCore, declareNodeQueue, Exchanges } from '../../amqp/topology.js';
+import { connectAmqp, type AmqpConnectionManager } from '../../amqp/connection.js';
+import { createAmqpBroker } from '../../amqp/publisher.js';
 import { InvalidEventError, TransientError } from '../../errors/errors.js';
-import { amqpPropertiesFor, buildEvent, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
+import { buildEvent, checkDataSchema, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
 import { redactText } from '../../log/redact.js';
 import { ExitCode } from '../context.js';
-import { PUBLISH_SOURCE } from './publish-command.js';
+import { PUBLISH_APP_ID, PUBLISH_SOURCE, type PublishFlags } from './publish-flags.js';
 
-/** The `app_id` a person sees in the management UI for events sent by hand. */
-export const PUBLISH_APP_ID = 'multinic-cli';
-export { PUBLISH_SOURCE };
+export { PUBLISH_APP_ID, PUBLISH_SOURCE, type PublishFlags };
 
-/** The flags of `multinic publish attach|detach`, as commander hands them over (strings). */
-export interface PublishFlags {
-  node: string;
-  port: string;
-  mac: string;
-  subnetId: string;
-  subnetName?: string;
-  networkId: string;
-  cidr: string;
-  address?: string;
-  mtu?: string;
-  crNamespace?: string;
-  crName?: string;
-  generation?: string;
-  source?: string;
-  dryRun?: boolean;
-}
-
-/** Which flag sets each data field, so a schema error names what the user typed. */
+/** Which flag sets each data field, so a schema problem names what the user typed. */
 const FLAG_OF: Record<keyof InterfaceEventData, string> = {
   nodeName: '--node',
   portId: '--port',
@@ -48,13 +28,6 @@ function integerFlag(flag: string, text: string | undefined): number | undefined
   if (text === undefined) return undefined;
   if (!/^\d{1,16}$/.test(text.trim())) throw new InvalidEventError(`${flag} must be a non-negative integer, got ${JSON.stringify(text)}`);
   return Number(text.trim());
-}
-
-/** Rewrites `schema: /data/macAddress ...` so it leads with the flag the user gave. */
-function nameFlag(message: string): string {
-  const m = /\/data\/(\w+)/.exec(message);
-  const flag = m ? FLAG_OF[m[1] as keyof InterfaceEventData] : undefined;
-  return flag ? `${flag}: ${message}` : message;
 }
 
 /**
@@ -78,44 +51,46 @@ export function eventFromFlags(action: 'attach' | 'detach', flags: PublishFlags,
     crName: flags.crName ?? null,
     generation: integerFlag('--generation', flags.generation) ?? now().getTime(),
   };
+  const problem = checkDataSchema(data);
+  if (problem) throw new InvalidEventError(`${problem.field ? FLAG_OF[problem.field] : 'the flags'} ${problem.reason}`);
   const type = action === 'attach' ? EventType.Attach : EventType.Detach;
-  try {
-    return validateEvent(buildEvent(type, data, { source: flags.source ?? PUBLISH_SOURCE, now }));
-  } catch (err) {
-    if (err instanceof InvalidEventError) throw new InvalidEventError(nameFlag(err.message), { cause: err });
-    throw err;
-  }
+  return validateEvent(buildEvent(type, data, { source: flags.source ?? PUBLISH_SOURCE, now }));
 }
 
 /**
- * Publishes one event the way the publisher does: declares the contract's topology and
- * the node's queue (so the event waits there even before the agent starts), publishes
- * persistent and mandatory, and waits for the broker's confirm. One short-lived
- * connection; a broker that cannot be reached fails within `timeoutMs`.
+ * Publishes one event the way the publisher does, through the same adapter
+ * (src/amqp/publisher.ts): declares the contract's topology and the node's queue (so the
+ * event waits there even before the agent starts), publishes persistent and mandatory,
+ * and waits for the broker's confirm. One short-lived connection; a broker that refuses
+ * or cannot be reached fails at the first attempt, and one that does not answer within
+ * `timeoutMs`.
  */
 export async function publishEvent(url: string, event: InterfaceEvent, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
-  let conn: amqplib.ChannelModel;
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const conn = connectAmqp(url, { connectionName: `${PUBLISH_APP_ID} ${event.data.nodeName}`, log: quiet });
   try {
-    conn = await amqplib.connect(url, { timeout: timeoutMs, clientProperties: { connection_name: `${PUBLISH_APP_ID} ${event.data.nodeName}` } });
-  } catch (err) {
-    throw new TransientError(`RabbitMQ at ${redactText(url)} is not reachable: ${redactText((err as Error).message)}`, { cause: err });
-  }
-  try {
-    const ch = await conn.createConfirmChannel();
-    let returned = false;
-    ch.on('return', () => {
-      returned = true;
+    await firstConnect(conn, timeoutMs).catch((err: unknown) => {
+      throw new TransientError(`RabbitMQ at ${redactText(url)} is not reachable: ${redactText((err as Error).message)}`, { cause: err });
     });
-    await declareCore(ch);
-    await declareNodeQueue(ch, event.data.nodeName);
-    ch.publish(Exchanges.Events, event.data.nodeName, Buffer.from(JSON.stringify(event)), amqpPropertiesFor(event, PUBLISH_APP_ID));
-    await ch.waitForConfirms();
-    // The alternate exchange catches anything unroutable, so a return means the broker lost the binding.
-    if (returned) throw new TransientError(`event ${event.id} was returned unroutable by RabbitMQ`);
-    await ch.close();
+    const broker = createAmqpBroker(conn, { appId: PUBLISH_APP_ID, publishTimeoutMs: timeoutMs, log: quiet });
+    try {
+      await broker.declareNodes([event.data.nodeName]);
+      await broker.publish(event);
+    } finally {
+      await broker.close().catch(() => undefined);
+    }
   } finally {
     await conn.close().catch(() => undefined);
   }
+}
+
+/** Resolves on the first connection; rejects on the first failure instead of retrying, or after `timeoutMs`. */
+function firstConnect(conn: AmqpConnectionManager, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    conn.once('connect', () => (clearTimeout(timer), resolve()));
+    conn.once('connectFailed', ({ err }: { err?: Error }) => (clearTimeout(timer), reject(err ?? new Error('connection failed'))));
+  });
 }
 
 /** Where `runPublish` writes; the process streams by default, buffers in tests. */

@@ -22,7 +22,7 @@ export function registerPublisher(program: Command): void {
       const [{ startHttpServer }, { createRegistry }, { startPublisher }, { createContext }] = await Promise.all([
         import('../../http/server.js'),
         import('../../http/metrics.js'),
-        import('../../publisher/run.js'),
+        import('../../roots/publisher.js'),
         import('../context.js'),
       ]);
       const { config, log } = createContext('multinic-publisher', cmd.optsWithGlobals<GlobalOptions>(), {

@@ -4,7 +4,7 @@ import type { GlobalOptions } from '../context.js';
 
 /**
  * `multinic sandbox-apply --netplan-dir D --sysfs-dir S`: the harmless `netplan apply`
- * stand-in (see src/host/sandbox-apply.ts) for tests, the demo and sandbox mode, used as
+ * stand-in (see src/sandbox/apply.ts) for tests, the demo and sandbox mode, used as
  * NETPLAN_APPLY_COMMAND there. Hidden from the main help: it is no tool for a real host.
  * It reads no configuration file, so it starts fast and cannot fail on unrelated keys.
  */
@@ -15,7 +15,7 @@ export function registerSandboxApply(program: Command): void {
     .requiredOption('--netplan-dir <dir>', 'netplan directory holding MultiNIC files')
     .requiredOption('--sysfs-dir <dir>', 'FAKE sysfs class/net tree whose entries are renamed')
     .action(async (opts: { netplanDir: string; sysfsDir: string }, cmd: Command) => {
-      const [{ sandboxApply }, { createLogger }] = await Promise.all([import('../../host/sandbox-apply.js'), import('../../log/logger.js')]);
+      const [{ sandboxApply }, { createLogger }] = await Promise.all([import('../../sandbox/apply.js'), import('../../log/logger.js')]);
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const log = createLogger({
         name: 'multinic-sandbox-apply',

@@ -14,30 +14,19 @@ export function registerStatus(program: Command): void {
     .option('--node <name>', 'only this node (its attached_node_name)')
     .option('--json', 'print JSON instead of a table')
     .action(async (opts: { node?: string; json?: boolean }, cmd: Command) => {
-      const [{ ManagementClient }, { createSequelize }, { vhostOf }, { collectStatus, formatStatus, StatusSourceError }, { createContext, ExitCode }] = await Promise.all([
-        import('../../amqp/management.js'),
-        import('../../db/index.js'),
-        import('../../status/broker.js'),
+      const [{ readStatus }, { formatStatus, StatusSourceError }, { createContext, ExitCode }] = await Promise.all([
+        import('../../roots/status.js'),
         import('../../status/report.js'),
         import('../context.js'),
       ]);
       const { config } = createContext('multinic-status', cmd.optsWithGlobals<GlobalOptions>());
-      const db = createSequelize(config.db);
       try {
-        const report = await collectStatus({
-          db,
-          dbLabel: config.db.socketPath ? `${config.db.socketPath} (${config.db.name})` : `${config.db.host}:${config.db.port}/${config.db.name}`,
-          management: new ManagementClient(config.amqp.managementUrl),
-          vhost: vhostOf(config.amqp.url),
-          node: opts.node,
-        });
+        const report = await readStatus(config, opts.node);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
       } catch (err) {
         if (!(err instanceof StatusSourceError)) throw err;
         process.stderr.write(`multinic status: ${err.message}\n`);
         process.exitCode = ExitCode.Failure;
-      } finally {
-        await db.close();
       }
     });
 }

@@ -8,8 +8,8 @@ import { classify, Verdict } from '../../../src/errors/classify.js';
 import type { AddressReader } from '../../../src/host/addresses.js';
 import { listBackups } from '../../../src/host/backup.js';
 import { runCommand, type CommandRunner } from '../../../src/host/command.js';
-import { NetplanHost, type NetplanHostDeps } from '../../../src/host/netplan-host.js';
-import { sandboxApply } from '../../../src/host/sandbox-apply.js';
+import { NetplanHost, type NetplanHostDeps } from '../../../src/host/netplan/host.js';
+import { sandboxApply } from '../../../src/sandbox/apply.js';
 import { createRingLogger } from '../../../src/log/logger.js';
 import { FakeSysfs } from '../../helpers/fake-sysfs.js';
 

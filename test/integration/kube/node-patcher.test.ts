@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ConfiguredInterface, NodeInterfaceState } from '../../../src/agent/ports.js';
+import type { ConfiguredInterface, NodeInterfaceState } from '../../../src/model/ports.js';
 import { ConfigError, PermanentError, TransientError } from '../../../src/errors/errors.js';
 import { Verdict, classify } from '../../../src/errors/classify.js';
 import { createKubeNodePatcher, createNodePatcherFromConfig, type KubeNodePatcher } from '../../../src/kube/node-patcher.js';

@@ -2,11 +2,11 @@ import { access, chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { ConfiguredInterface } from '../../../src/agent/ports.js';
+import type { ConfiguredInterface } from '../../../src/model/ports.js';
 import { HostError, HostTransientError } from '../../../src/errors/errors.js';
-import { checkGenerated } from '../../../src/netplan/check-generated.js';
-import { validateWithNetplan } from '../../../src/netplan/generate.js';
-import { fileNameFor, renderInterface } from '../../../src/netplan/render.js';
+import { checkGenerated } from '../../../src/host/netplan/check-generated.js';
+import { validateWithNetplan } from '../../../src/host/netplan/generate.js';
+import { fileNameFor, renderInterface } from '../../../src/host/netplan/render.js';
 import { GOLDEN_CASES, iface } from '../../fixtures/netplan/cases.js';
 import { HOSTILE_STRINGS } from '../../fixtures/netplan/hostile.js';
 

@@ -4,7 +4,7 @@ import { QueryTypes } from 'sequelize';
 import { loadConfig, type Config } from '../../../src/config/index.js';
 import { migrate } from '../../../src/db/index.js';
 import { createRingLogger } from '../../../src/log/logger.js';
-import { startPublisher, type RunningPublisher } from '../../../src/publisher/run.js';
+import { startPublisher, type RunningPublisher } from '../../../src/roots/publisher.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
 import { createTestVhost, type TestVhost } from '../../helpers/rabbitmq.js';
 

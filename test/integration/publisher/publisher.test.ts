@@ -3,7 +3,7 @@ import { NODE_QUEUE_ARGUMENTS, nodeQueueName, Queues } from '../../../src/amqp/t
 import { Header } from '../../../src/events/amqp-properties.js';
 import { CLOUDEVENTS_CONTENT_TYPE, EventType, type InterfaceEvent } from '../../../src/events/types.js';
 import { validateEvent } from '../../../src/events/validate.js';
-import { PENDING_INDEX, PENDING_SQL } from '../../../src/publisher/sql-sources.js';
+import { PENDING_INDEX, PENDING_SQL } from '../../../src/db/sql-sources.js';
 import { waitFor } from '../../helpers/wait.js';
 import { createPublisherEnv, SUBNET, type PublisherEnv } from './env.js';
 

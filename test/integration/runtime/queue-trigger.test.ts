@@ -1,12 +1,13 @@
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage, type GetMessage } from 'amqplib';
 import { expect } from 'chai';
-import type { HandlerOutcome } from '../../../src/agent/ports.js';
+import type { HandlerOutcome } from '../../../src/model/ports.js';
 import { connectAmqp, type AmqpConnectionManager } from '../../../src/amqp/connection.js';
 import { declareCore, declareNodeQueue, DELIVERY_LIMIT, Exchanges, nodeQueueName, Queues } from '../../../src/amqp/topology.js';
 import { PermanentError, TransientError } from '../../../src/errors/errors.js';
 import { amqpPropertiesFor } from '../../../src/events/amqp-properties.js';
 import type { InterfaceEvent } from '../../../src/events/types.js';
 import { createRingLogger } from '../../../src/log/logger.js';
+import { interfaceEventParsing } from '../../../src/agent/delivery.js';
 import { startQueueTrigger, type QueueTrigger, type QueueTriggerOptions } from '../../../src/runtime/queue-trigger.js';
 import { attachEvent, interfaceData } from '../../helpers/builders.js';
 import { createTestVhost, type TestVhost } from '../../helpers/rabbitmq.js';
@@ -43,12 +44,13 @@ describe('queue trigger (real RabbitMQ)', function () {
     await vhost.delete();
   });
 
-  async function start(handler: QueueTriggerOptions['handler'], over: Partial<QueueTriggerOptions> = {}): Promise<QueueTrigger> {
+  type Options = QueueTriggerOptions<InterfaceEvent, HandlerOutcome>;
+
+  async function start(handler: Options['handler'], over: Partial<Options> = {}): Promise<QueueTrigger> {
     trigger = await startQueueTrigger({
       connection: conn,
       node: NODE,
-      acceptNodeNames: [NODE, `${NODE}.novalocal`],
-      maxMessageBytes: 4096,
+      ...interfaceEventParsing({ acceptNodeNames: [NODE, `${NODE}.novalocal`], maxMessageBytes: 4096 }),
       handler,
       maxRetries: 2,
       backoff: () => 1,

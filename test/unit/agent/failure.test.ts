@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { recordFailure } from '../../../src/agent/failure.js';
-import { createSerializer } from '../../../src/agent/serial.js';
 import { HostError } from '../../../src/errors/errors.js';
 import { attachEvent, interfaceData, rowFor } from '../../helpers/builders.js';
 import { FakeStore, fakePorts } from '../../helpers/fakes.js';
@@ -32,24 +31,5 @@ describe('agent final failure', () => {
     expect(thrown).to.be.instanceOf(Error);
     expect(nodes.last!.ready).to.equal(false);
     expect(nodes.last!.lastError).to.include('boom');
-  });
-});
-
-describe('agent serializer', () => {
-  it('runs tasks one at a time in call order, and a failure does not stop the next', async () => {
-    const run = createSerializer();
-    const order: string[] = [];
-    const slow = run(async () => {
-      await new Promise((r) => setTimeout(r, 20));
-      order.push('slow');
-      throw new Error('x');
-    });
-    const fast = run(async () => {
-      order.push('fast');
-      return 1;
-    });
-    await slow.catch(() => undefined);
-    expect(await fast).to.equal(1);
-    expect(order).to.deep.equal(['slow', 'fast']);
   });
 });

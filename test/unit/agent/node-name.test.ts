@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { chooseNodeName, firstLabel, resolveNodeName } from '../../../src/agent/node-name.js';
+import { chooseNodeName, resolveNodeName } from '../../../src/agent/node-name.js';
+import { firstLabel } from '../../../src/model/dns.js';
 import { FakeStore, fakePorts } from '../../helpers/fakes.js';
 
 describe('agent node-name resolution', () => {

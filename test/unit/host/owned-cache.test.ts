@@ -2,10 +2,11 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfiguredInterface } from '../../../src/agent/ports.js';
+import type { ConfiguredInterface } from '../../../src/model/ports.js';
 import { HostError } from '../../../src/errors/errors.js';
 import { assertStillOurs, OwnedFileCache, ownedRecord } from '../../../src/host/owned-cache.js';
-import { fileNameFor, renderInterface } from '../../../src/netplan/render.js';
+import { readOwnedFiles } from '../../../src/host/netplan/owned-files.js';
+import { fileNameFor, renderInterface } from '../../../src/host/netplan/render.js';
 
 const iface = (n: number, address = `10.0.0.${n + 10}`): ConfiguredInterface => ({
   name: `multinic${n}`, macAddress: `fa:16:3e:00:00:0${n}`, portId: `port-${n}`, subnetId: 's', networkId: 'n',
@@ -23,7 +24,7 @@ describe('host/owned-cache', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'multinic-cache-'));
     t = 0;
-    cache = new OwnedFileCache({ dir, now: () => t, maxAgeMs: 1000 });
+    cache = new OwnedFileCache({ dir, read: () => readOwnedFiles(dir), now: () => t, maxAgeMs: 1000 });
     await write(iface(0));
     await writeFile(join(dir, '50-cloud-init.yaml'), 'network: {}\n');
   });

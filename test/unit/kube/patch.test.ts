@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ConfiguredInterface, NodeInterfaceState } from '../../../src/agent/ports.js';
+import type { ConfiguredInterface, NodeInterfaceState } from '../../../src/model/ports.js';
 import { Annotations, Labels, MAX_LAST_ERROR_LENGTH, computeNodePatch, naturalCompare } from '../../../src/kube/patch.js';
 
 /** A configured interface with plausible defaults; `n` picks the name and MAC. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { HostError } from '../../../src/errors/errors.js';
-import { checkGenerated } from '../../../src/netplan/check-generated.js';
-import { describeGenerateFailure } from '../../../src/netplan/generate.js';
+import { checkGenerated } from '../../../src/host/netplan/check-generated.js';
+import { describeGenerateFailure } from '../../../src/host/netplan/generate.js';
 import { iface } from '../../fixtures/netplan/cases.js';
 
 /** What netplan 0.106 generates for the default `iface()` with mtu 1450 (copied from a real run). */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { HostError } from '../../../src/errors/errors.js';
-import { NameAllocator, allocateName, type NamingSnapshot } from '../../../src/netplan/naming.js';
+import { NameAllocator, allocateName, type NamingSnapshot } from '../../../src/host/naming.js';
 
 const mac = (n: number): string => `fa:16:3e:00:${Math.floor(n / 256).toString(16).padStart(2, '0')}:${(n % 256).toString(16).padStart(2, '0')}`;
 const owned = (...pairs: Array<[string, string]>) => pairs.map(([name, macAddress]) => ({ name, macAddress }));

@@ -2,8 +2,8 @@ import { chmod, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { isOwnedFileName, parseOwnedFile, readAllYaml, readOwnedFiles, writeFileAtomic } from '../../../src/netplan/owned-files.js';
-import { META_PREFIX, OWNED_MARKER, fileNameFor, renderInterface } from '../../../src/netplan/render.js';
+import { isOwnedFileName, parseOwnedFile, readAllYaml, readOwnedFiles, writeFileAtomic } from '../../../src/host/netplan/owned-files.js';
+import { META_PREFIX, OWNED_MARKER, fileNameFor, renderInterface } from '../../../src/host/netplan/render.js';
 import { iface } from '../../fixtures/netplan/cases.js';
 
 describe('netplan owned files', () => {

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { HostError } from '../../../src/errors/errors.js';
-import { parseOwnedFile } from '../../../src/netplan/owned-files.js';
-import { META_PREFIX, OWNED_MARKER, fileNameFor, renderInterface } from '../../../src/netplan/render.js';
+import { parseOwnedFile } from '../../../src/host/netplan/owned-files.js';
+import { META_PREFIX, OWNED_MARKER, fileNameFor, renderInterface } from '../../../src/host/netplan/render.js';
 import { GOLDEN_CASES, iface } from '../../fixtures/netplan/cases.js';
 import { HOSTILE_STRINGS } from '../../fixtures/netplan/hostile.js';
 

@@ -1,9 +1,9 @@
 import { Registry } from 'prom-client';
 import { createRingLogger } from '../../../src/log/logger.js';
-import type { InterfaceRowWithSubnet } from '../../../src/db/interface-row.js';
+import type { InterfaceRowWithSubnet } from '../../../src/model/row-data.js';
 import type { InterfaceEvent } from '../../../src/events/types.js';
-import { createPublisherMetrics } from '../../../src/publisher/metrics.js';
-import type { FailedOutcome, PublisherPorts } from '../../../src/publisher/ports.js';
+import { createPublisherMetrics } from '../../../src/http/publisher-metrics.js';
+import type { FailedOutcome, PublisherPorts } from '../../../src/model/publisher-ports.js';
 
 /** A pending multi_interface row with its subnet, valid unless overridden. */
 export function pendingRow(id: number, over: Partial<InterfaceRowWithSubnet> = {}): InterfaceRowWithSubnet {

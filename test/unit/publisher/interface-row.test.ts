@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { interfaceDataFromRow, normalizeRow, rowGeneration, toDate, type InterfaceRowWithSubnet } from '../../../src/db/interface-row.js';
+import { normalizeRow, toDate } from '../../../src/db/interface-row.js';
+import { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../../../src/model/row-data.js';
 import { isInvalid } from '../../../src/events/network.js';
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5, 678);

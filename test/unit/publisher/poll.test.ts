@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { contentDigest } from '../../../src/events/build.js';
-import { interfaceDataFromRow } from '../../../src/db/interface-row.js';
+import { interfaceDataFromRow } from '../../../src/model/row-data.js';
 import { EventType, type InterfaceEventData } from '../../../src/events/types.js';
 import { validateEvent } from '../../../src/events/validate.js';
 import { createPollState, pollOnce, rawRowKey } from '../../../src/publisher/poll.js';

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
-import type { HandlerOutcome } from '../../../src/agent/ports.js';
+import type { HandlerOutcome } from '../../../src/model/ports.js';
 import { DELIVERY_LIMIT } from '../../../src/amqp/topology.js';
 import { HostError, TransientError } from '../../../src/errors/errors.js';
 import type { InterfaceEvent } from '../../../src/events/types.js';
 import { createAgentMetrics, createRegistry } from '../../../src/http/metrics.js';
 import { createRingLogger } from '../../../src/log/logger.js';
+import { interfaceEventParsing, type InterfaceEventParsing } from '../../../src/agent/delivery.js';
+import { deliveryMetrics } from '../../../src/roots/delivery-metrics.js';
 import { handleDelivery, type Delivery, type DeliveryContext } from '../../../src/runtime/handle-delivery.js';
 import { attachEvent, interfaceData } from '../../helpers/builders.js';
 
@@ -42,16 +44,19 @@ function deliveryOf(event: unknown, count = 0): FakeDelivery {
   return new FakeDelivery(Buffer.from(JSON.stringify(event)), count, (event as { id?: string }).id);
 }
 
-function context(handler: DeliveryContext['handler'], over: Partial<DeliveryContext> = {}) {
+type Context = DeliveryContext<InterfaceEvent, HandlerOutcome>;
+
+/** The agent's parsing and metrics, as its composition root wires them. */
+function context(handler: Context['handler'], over: Partial<Context & InterfaceEventParsing> = {}) {
   const ring = createRingLogger();
   const registry = createRegistry();
   const metrics = createAgentMetrics(registry);
   const sleeps: number[] = [];
   const finals: Array<{ id: string; err: unknown }> = [];
-  const ctx: DeliveryContext = {
+  const { acceptNodeNames = ['worker-1'], maxMessageBytes = 65536, ...rest } = over;
+  const ctx: Context = {
     node: 'worker-1',
-    acceptNodeNames: ['worker-1'],
-    maxMessageBytes: 65536,
+    ...interfaceEventParsing({ acceptNodeNames, maxMessageBytes }),
     handler,
     onFinalFailure: async (event, err) => void finals.push({ id: event.id, err }),
     maxRetries: 3,
@@ -60,8 +65,8 @@ function context(handler: DeliveryContext['handler'], over: Partial<DeliveryCont
     sleep: async (ms) => void sleeps.push(ms),
     stopping: () => false,
     log: ring.log,
-    metrics,
-    ...over,
+    observer: deliveryMetrics(metrics),
+    ...rest,
   };
   const failureLogs = () => ring.records().filter((r) => (r.level as number) >= 40);
   return { ctx, ring, registry, sleeps, finals, failureLogs };

@@ -1,0 +1,44 @@
+import type { Log } from '../log/logger.js';
+import type { ConfiguredInterface } from '../model/ports.js';
+
+/** One file MultiNIC owns in a backend's directory, with its exact bytes (for backups and change detection). */
+export interface OwnedFile {
+  /** Base name, e.g. `90-multinic-multinicN.yaml` for netplan. */
+  file: string;
+  path: string;
+  content: Buffer;
+  iface: ConfiguredInterface;
+}
+
+/**
+ * The port a host backend plugs into: what differs between netplan (files in
+ * /etc/netplan, `netplan generate`, `netplan apply`) and, next, NetworkManager (keyfiles,
+ * `nmcli`). Everything else (NIC lookup by MAC under sysfs, interface names, the takeover
+ * guard, the lock, backups, the transaction with rollback, the owned-file bookkeeping)
+ * is backend-neutral and lives in src/host (ManagedHost). The handler never sees either:
+ * it talks to the InterfaceHost port of src/model.
+ */
+export interface HostBackend {
+  /** Short name for logs, e.g. `netplan`. */
+  readonly name: string;
+  /** The directory whose MultiNIC files this backend reads and writes. */
+  readonly dir: string;
+  /** The file name of interface `name` (a multinicN) in `dir`; throws HostError for any other name. */
+  fileNameFor(name: string): string;
+  /** The interface name a file name of ours encodes, or undefined for any other file name. */
+  interfaceNameOf(file: string): string | undefined;
+  /** MultiNIC's own files in `dir`, parsed back; never follows a symlink. */
+  readOwned(): Promise<OwnedFile[]>;
+  /** The exact bytes of the file for `iface`; throws HostError for anything it cannot render safely. */
+  render(iface: ConfiguredInterface): Buffer;
+  /** True when two renderings differ only in MultiNIC's own bookkeeping, so the system would see no change. */
+  sameEffect(a: Buffer, b: Buffer): boolean;
+  /**
+   * Validates the whole configuration as it would be after the change (ours and others'
+   * files, `write` added, `remove` gone) with the backend's own tool; throws HostError
+   * naming the problem. A backend configured to skip validation returns at once.
+   */
+  validate(change: { write?: { file: string; content: Buffer; iface: ConfiguredInterface }; remove: readonly string[] }): Promise<void>;
+  /** Makes the running system use the files now (e.g. `netplan apply`); throws on failure or timeout. */
+  apply(log: Log): Promise<void>;
+}

@@ -1,0 +1,231 @@
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfiguredInterface, HostChange, InterfaceHost } from '../model/ports.js';
+import { HostError } from '../errors/errors.js';
+import type { InterfaceEventData } from '../events/types.js';
+import type { Log } from '../log/logger.js';
+import { configuredInterface } from '../model/configured.js';
+import { INTERFACE_NAME } from '../model/interface-name.js';
+import { createSerializer } from '../lib/serial.js';
+import { assertMayConfigure, type AddressReader } from './addresses.js';
+import type { HostBackend, OwnedFile } from './backend.js';
+import { backupOwnedFiles } from './backup.js';
+import { writeFileAtomic } from './files.js';
+import { allocateName } from './naming.js';
+import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from './owned-cache.js';
+import { listHostInterfaces, normalizeMac, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
+import { runTransaction, type TransactionSteps } from './transaction.js';
+
+/** What ManagedHost needs besides its backend, injected so tests run on temp dirs without root. */
+export interface ManagedHostDeps {
+  /** `netplan.backupDir` (NETPLAN_BACKUP_DIR, default /var/backups/netplan). */
+  backupDir: string;
+  /** `netplan.backupKeep` (default 20). */
+  backupKeep: number;
+  /** `sysfsNetDir` (SYSFS_NET_DIR, default /sys/class/net). */
+  sysfsNetDir: string;
+  /** `agent.nicWait` (default 30 s): how long to wait for a hot-plugged NIC. */
+  nicWaitMs: number;
+  /** `agent.allowTakeover` (default false). */
+  allowTakeover: boolean;
+  addresses: AddressReader;
+  log: Log;
+  sleep: (ms: number) => Promise<void>;
+  now: () => Date;
+  /** How long after apply the NIC may take to show up under its new name; default 10 s. */
+  verifyTimeoutMs?: number;
+  /** Re-read the owned files from disk at least this often even when nothing looks changed; default 60 s. */
+  ownedCacheMaxAgeMs?: number;
+}
+
+/** Interface number of a multinicN name: owned files are kept in that order, as a backend reads them. */
+function ordinal(name: string): number {
+  return Number(/(\d+)$/.exec(name)?.[1] ?? Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * The InterfaceHost of a real (or sandboxed) node, for any HostBackend: NICs by MAC under
+ * sysfs, one owned file per interface, the backend's validation, bounded backups, the
+ * backend's apply, verification and byte-for-byte rollback. Every operation runs under one
+ * in-process serializer, because an event and the periodic resync may overlap.
+ *
+ * The owned files are kept in memory (OwnedFileCache): read once, updated on every write
+ * and removal, dropped after any failure or rollback, and read again when a stat of the
+ * directory or of an owned file says someone else changed them. Before a file is deleted
+ * or overwritten, its bytes on disk are checked against the cache, so a stale view can
+ * at worst fail an event, never touch a file that is not ours.
+ */
+export class ManagedHost implements InterfaceHost {
+  private readonly serial = createSerializer();
+  private readonly verifyTimeoutMs: number;
+  private readonly cache: OwnedFileCache;
+  /**
+   * Names this process has written into a file, by MAC, kept after a rollback removed the
+   * file again: a failed apply may already have renamed the NIC, so the name stays that
+   * MAC's (its retry gets it back) and is never handed to another MAC. Released when the
+   * port is removed. After a restart the NIC's name under sysfs guards the same way.
+   */
+  private readonly written = new Map<string, string>();
+
+  constructor(
+    private readonly deps: ManagedHostDeps,
+    private readonly backend: HostBackend,
+  ) {
+    this.verifyTimeoutMs = deps.verifyTimeoutMs ?? 10_000;
+    this.cache = new OwnedFileCache({ dir: backend.dir, read: () => backend.readOwned(), now: () => deps.now().getTime(), maxAgeMs: deps.ownedCacheMaxAgeMs });
+  }
+
+  configure(data: InterfaceEventData, origin: string): Promise<HostChange> {
+    return this.locked(() => this.configureLocked(data, origin));
+  }
+
+  remove(portId: string): Promise<{ name: string | null; changed: boolean }> {
+    return this.locked(() => this.removeLocked(portId));
+  }
+
+  listConfigured(): Promise<ConfiguredInterface[]> {
+    return this.locked(async () => (await this.cache.get()).owned.map((o) => o.iface));
+  }
+
+  /** Forgets the in-memory view of the owned files; the next operation reads them from disk (e.g. at a resync). */
+  refresh(): Promise<void> {
+    return this.locked(async () => this.cache.invalidate());
+  }
+
+  /** Runs `fn` under the host's serializer; any failure (a rollback included) drops the cached view. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        this.cache.invalidate();
+        throw err;
+      }
+    });
+  }
+
+  private get wait() {
+    return { sleep: this.deps.sleep, now: () => this.deps.now().getTime() };
+  }
+
+  private async configureLocked(data: InterfaceEventData, origin: string): Promise<HostChange> {
+    const { sysfsNetDir } = this.deps;
+    const { dir } = this.backend;
+    const mac = normalizeMac(data.macAddress);
+    const log = this.deps.log.child({ portId: data.portId, macAddress: mac });
+    const ifname = await waitForNic(sysfsNetDir, mac, { timeoutMs: this.deps.nicWaitMs, ...this.wait });
+    const view = await this.cache.get();
+    const { owned } = view;
+    await this.guardTakeover(ifname, mac, owned);
+
+    // Owned-looking names that are not ours stay reserved: their files are never overwritten.
+    const strangers = view.entries.filter((f) => this.backend.interfaceNameOf(f) !== undefined && !owned.some((o) => o.file === f));
+    const hostNames = (await listHostInterfaces(sysfsNetDir)).filter((n) => n !== ifname);
+    const ownedPairs = owned.map((o) => o.iface);
+    const remembered = [...this.written]
+      .filter(([m, n]) => !ownedPairs.some((o) => normalizeMac(o.macAddress) === m || o.name === n))
+      .map(([macAddress, n]) => ({ macAddress, name: n }));
+    const name = allocateName(mac, [...ownedPairs, ...remembered], [...hostNames, ...strangers.map((f) => this.backend.interfaceNameOf(f)!)]);
+    const iface = configuredInterface({ ...data, macAddress: mac }, name, origin);
+    const content = this.backend.render(iface);
+    const file = this.backend.fileNameFor(name);
+    // Files this change replaces: the port's file under an old name/MAC, or another port's file for this MAC.
+    const replaced = owned.filter((o) => o.file !== file && (o.iface.portId === data.portId || normalizeMac(o.iface.macAddress) === mac));
+    const current = owned.find((o) => o.file === file);
+
+    // The NIC already carrying its name is the proof the file was applied, not just written (a crash in between).
+    if (current && current.iface.portId === data.portId && replaced.length === 0 && ifname === name) {
+      if (current.content.equals(content)) return { name, changed: false };
+      if (this.backend.sameEffect(current.content, content)) {
+        // Only MultiNIC's bookkeeping (generation, origin) differs: the system would see no change, so nothing is written.
+        log.debug({ interface: name }, `${this.backend.name} content unchanged; keeping the file as it is`);
+        return { name, changed: false };
+      }
+    }
+
+    await this.validate(iface, file, content, replaced, current);
+    for (const o of current ? [current, ...replaced] : replaced) await assertStillOurs(o);
+    await this.transact(owned, log, {
+      mutate: async () => {
+        this.written.set(mac, name);
+        await mkdir(dir, { recursive: true });
+        await writeFileAtomic(join(dir, file), content, 0o600);
+        for (const o of replaced) await unlink(o.path);
+      },
+      verify: () => waitForNicName(sysfsNetDir, mac, name, { timeoutMs: this.verifyTimeoutMs, ...this.wait }),
+    });
+    await this.recordChange(view, [ownedRecord(dir, file, content, iface)], [file, ...replaced.map((o) => o.file)]);
+    log.info({ interface: name, file, replaced: replaced.map((o) => o.file), previousName: ifname }, 'interface configured');
+    return { name, changed: true };
+  }
+
+  private async removeLocked(portId: string): Promise<{ name: string | null; changed: boolean }> {
+    const log = this.deps.log.child({ portId });
+    const view = await this.cache.get();
+    const { owned } = view;
+    const targets = owned.filter((o) => o.iface.portId === portId);
+    if (targets.length === 0) return { name: null, changed: false };
+
+    await this.backend.validate({ remove: targets.map((t) => t.file) });
+    for (const t of targets) await assertStillOurs(t);
+    await this.transact(owned, log, {
+      mutate: async () => {
+        for (const t of targets) await unlink(t.path);
+      },
+      verify: async () => {
+        for (const t of targets) {
+          if (await lstat(t.path).then(() => true, () => false)) throw new HostError(`${t.file} is still present after removal`);
+        }
+      },
+    });
+    await this.recordChange(view, [], targets.map((t) => t.file));
+    for (const t of targets) this.written.delete(normalizeMac(t.iface.macAddress));
+    log.info({ interface: targets[0].iface.name, files: targets.map((t) => t.file) }, 'interface configuration removed');
+    return { name: targets[0].iface.name, changed: true };
+  }
+
+  /** Refuses a NIC that is up with foreign addresses, unless it is already ours or takeover is allowed. */
+  private async guardTakeover(ifname: string, mac: string, owned: readonly OwnedFile[]): Promise<void> {
+    const ours = owned.some((o) => normalizeMac(o.iface.macAddress) === mac) || INTERFACE_NAME.test(ifname);
+    if (ours || this.deps.allowTakeover) return;
+    const operstate = await readOperstate(this.deps.sysfsNetDir, ifname);
+    const addresses = operstate === 'down' ? [] : await this.deps.addresses(ifname);
+    assertMayConfigure({ ifname, mac, operstate, addresses, ours, allowTakeover: this.deps.allowTakeover });
+  }
+
+  /** Refuses to replace a file that is not ours, then has the backend validate the whole candidate configuration. */
+  private async validate(iface: ConfiguredInterface, file: string, content: Buffer, replaced: readonly OwnedFile[], owned: OwnedFile | undefined): Promise<void> {
+    const target = join(this.backend.dir, file);
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing && !existing.isFile()) throw new HostError(`${target} exists and is not a regular file; MultiNIC will not replace it`);
+    if (existing && !owned) throw new HostError(`${target} exists but is not a MultiNIC file; MultiNIC will not replace it`);
+    await this.backend.validate({ write: { file, content, iface }, remove: replaced.map((o) => o.file) });
+  }
+
+  /**
+   * One change of MultiNIC's files: back up `owned`, `mutate`, have the backend apply,
+   * `verify`; on any failure runTransaction restores `owned` byte for byte and applies again.
+   */
+  private transact(owned: readonly OwnedFile[], log: Log, steps: Pick<TransactionSteps, 'mutate' | 'verify'>): Promise<void> {
+    const { backupDir, backupKeep, now } = this.deps;
+    const { backend } = this;
+    return runTransaction({
+      dir: backend.dir,
+      readOwned: () => backend.readOwned(),
+      before: owned,
+      log,
+      backup: () => backupOwnedFiles(owned.map((o) => ({ file: o.file, content: o.content })), { backupDir, keep: backupKeep, now, log }),
+      apply: () => backend.apply(log),
+      ...steps,
+    });
+  }
+
+  /** Puts MultiNIC's own successful change into the cached view: `written` added, `gone` files dropped. */
+  private async recordChange(before: OwnedView, written: OwnedFile[], gone: string[]): Promise<void> {
+    const goneSet = new Set(gone);
+    const keep = (f: string) => !goneSet.has(f) || written.some((w) => w.file === f);
+    const owned = [...before.owned.filter((o) => !goneSet.has(o.file)), ...written].sort((a, b) => ordinal(a.iface.name) - ordinal(b.iface.name));
+    const entries = [...new Set([...before.entries.filter(keep), ...written.map((w) => w.file)])];
+    await this.cache.replace(owned, entries);
+  }
+}

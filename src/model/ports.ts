@@ -1,0 +1,148 @@
+import type { InterfaceEvent, InterfaceEventData } from '../events/types.js';
+import type { Log } from '../log/logger.js';
+
+/**
+ * The shared vocabulary (a port row, a configured interface, a node's state, an outcome)
+ * and the narrow interfaces the agent's handler works through. They sit at the ground
+ * floor so adapters (Sequelize in src/db, the host backends in src/host, the Kubernetes
+ * client in src/kube) and the handler both import them and never each other; tests
+ * implement the interfaces by hand. The handler never sees an SDK type.
+ */
+
+/** One interface as MultiNIC configured it on this host; also one entry of the Node annotation. */
+export interface ConfiguredInterface {
+  /** `multinicN`. */
+  name: string;
+  macAddress: string;
+  portId: string;
+  subnetId: string;
+  networkId: string;
+  cidr: string;
+  address: string | null;
+  mtu: number | null;
+  /** Row version it was configured from. */
+  generation: number;
+  /** CloudEvents `source` of the event that configured it (`/multinic/publisher`, `/multinic/resync`, or an external tool's). */
+  origin: string;
+}
+
+/** What the database says about one port right now. */
+export interface PortRow {
+  portId: string;
+  /** attached_node_name. */
+  nodeName: string | null;
+  generation: number;
+  deleted: boolean;
+  netplanSuccess: boolean;
+  /** The row as event data, or the reason it cannot be one (bad MAC, unknown subnet, ...). */
+  data: InterfaceEventData | { error: string };
+  /**
+   * The failure recorded in multinic_port_state for this port, when its last outcome was
+   * 'failed' (generation = the version that failed); absent or null otherwise.
+   */
+  lastFailure?: { generation: number; error: string } | null;
+}
+
+/** Every row of one node, from one successful query. */
+export interface NodePorts {
+  nodeName: string;
+  /** False when node_table has no such node: callers must then never remove anything. */
+  known: boolean;
+  rows: PortRow[];
+}
+
+/** The last outcome recorded for a port (MultiNIC's own table, never OpenStack's rows). */
+export interface PortOutcomeRecord {
+  portId: string;
+  nodeName: string;
+  generation: number;
+  contentDigest: string;
+  outcome: 'configured' | 'removed' | 'failed';
+  interfaceName: string | null;
+  lastError: string | null;
+  eventId: string | null;
+}
+
+/** Database access of the agent. */
+export interface InterfaceStore {
+  getPort(portId: string): Promise<PortRow | undefined>;
+  /**
+   * Sets netplan_success = 1 only if the row still describes `applied` (same node,
+   * generation, MAC, subnet, address, MTU, not deleted), without moving modified_at.
+   * Returns false when the row changed meanwhile (a newer event will follow).
+   */
+  markConfigured(applied: InterfaceEventData): Promise<boolean>;
+  /** Sets netplan_success = 0 on a deleted row of this node/generation; false when it is live again. */
+  markRemoved(data: InterfaceEventData): Promise<boolean>;
+  recordOutcome(record: PortOutcomeRecord): Promise<void>;
+  /** Throws on any query failure; never answers "no rows" for an error. */
+  listNodePorts(nodeName: string): Promise<NodePorts>;
+  /**
+   * node_table names that may be this node: `name` itself, names whose first DNS label
+   * is `name`, and `name`'s first label. Throws on a query failure.
+   */
+  findNodeNames(name: string): Promise<string[]>;
+}
+
+/** Result of putting one interface's configuration on the host. */
+export interface HostChange {
+  name: string;
+  /** False when the content was already there: no file written, no apply run. */
+  changed: boolean;
+}
+
+/** The host side: NIC lookup by MAC, netplan files, apply, verify, roll back. */
+export interface InterfaceHost {
+  /**
+   * Makes the host carry exactly this interface's configuration: waits for the NIC,
+   * refuses a NIC it does not own, renders, validates, backs up, writes, applies,
+   * verifies, and rolls back on failure. A no-op when the content is already there.
+   */
+  configure(data: InterfaceEventData, origin: string): Promise<HostChange>;
+  /** Removes this port's file (only MultiNIC's own), applies and verifies; no-op when absent. */
+  remove(portId: string): Promise<{ name: string | null; changed: boolean }>;
+  /** Every interface configured by MultiNIC's own files on this host. */
+  listConfigured(): Promise<ConfiguredInterface[]>;
+  /** Forgets any cached view of the host so the next call reads it from disk (resync calls it). */
+  refresh?(): Promise<void>;
+}
+
+/** The whole MultiNIC state of a node, from which the Node patch is computed (never incrementally). */
+export interface NodeInterfaceState {
+  interfaces: ConfiguredInterface[];
+  /** Every non-deleted row of this node is configured here and valid. */
+  ready: boolean;
+  /** Why the node is not ready; null when healthy. */
+  lastError: string | null;
+}
+
+/** Kubernetes side: patches the agent's own Node. */
+export interface NodePatcher {
+  /**
+   * `force` sends even a patch identical to the last one sent (an adapter may skip those);
+   * resync forces, so a Node changed behind MultiNIC's back is repaired.
+   */
+  patchInterfaces(kubeNodeName: string, state: NodeInterfaceState, options?: { force?: boolean }): Promise<void>;
+}
+
+/** Everything a handler invocation may use. Built once in the entry point. */
+export interface AgentPorts {
+  store: InterfaceStore;
+  host: InterfaceHost;
+  nodes: NodePatcher;
+  log: Pick<Log, 'info' | 'warn' | 'error' | 'debug'>;
+  /** The node this agent serves: Kubernetes name and database (attached_node_name) name. */
+  node: { kubeName: string; dbName: string };
+  now: () => Date;
+}
+
+/** What a handler did with one event; the trigger logs it and acks. */
+export interface HandlerOutcome {
+  result: 'configured' | 'unchanged' | 'removed' | 'absent' | 'stale';
+  interfaceName: string | null;
+  /** One line for the log. */
+  detail: string;
+}
+
+/** The handler's signature: a function of (event, ports). */
+export type InterfaceEventHandler = (event: InterfaceEvent, ports: AgentPorts) => Promise<HandlerOutcome>;
