@@ -188,6 +188,16 @@ export class LabNode {
   /** Starts `ip monitor` of links, addresses and routes in the node (stop it when done; `Lab.stop` kills it anyway). */
   monitor(): Promise<LinkMonitor> { return LinkMonitor.start(this.netns); }
 
+  /**
+   * Resolves once no address in the node is tentative (IPv6 duplicate address detection done,
+   * ~1–2 s after a link comes up), so a following `monitor()` sees only what comes next.
+   * @throws LabError after `timeoutMs` (default 10 000).
+   */
+  async settled({ timeoutMs = 10_000 } = {}): Promise<void> {
+    await pollUntil(`node ${this.name}: no tentative address`, async () =>
+      (await this.addr()).every((l) => l.addr_info.every((a) => !a.tentative)), { timeoutMs, intervalMs: 50 });
+  }
+
   /** One ICMP echo from inside the node (`ping -c 1 -W timeoutS`); true when answered. */
   async ping(address: string, { timeoutS = 2 } = {}): Promise<boolean> {
     const family = address.includes(':') ? '-6' : '-4';
