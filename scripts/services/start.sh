@@ -53,10 +53,35 @@ install_netplan() {
   command -v netplan >/dev/null || { log "netplan.io did not install"; exit 1; }
 }
 
+# --- network lab (test/lab) -------------------------------------------------------------
+# What the lab's nodes run: systemd-networkd (package systemd), NetworkManager, a private
+# D-Bus per node, ping, nsenter/unshare. --no-install-recommends keeps NetworkManager's
+# modem/wifi helpers out; a machine's /usr/sbin/policy-rc.d (if any) is left as it is, so
+# package scripts start no daemon on the host (NETWORKMANAGER.md §0).
+install_lab_packages() {
+  local missing=() bin pkg
+  for pair in ip:iproute2 nsenter:util-linux unshare:util-linux dbus-daemon:dbus busctl:systemd \
+              networkctl:systemd ping:iputils-ping NetworkManager:network-manager nmcli:network-manager; do
+    bin=${pair%%:*} pkg=${pair#*:}
+    command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
+  done
+  [ -x /lib/systemd/systemd-networkd ] || missing+=(systemd)
+  if [ ${#missing[@]} -eq 0 ]; then log "network lab packages are installed"; return; fi
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "$(id -u)" -ne 0 ]; then
+    log "network lab needs: ${missing[*]} (run as root: apt-get install -y --no-install-recommends ${missing[*]})"; exit 1
+  fi
+  log "installing network lab packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 case "${1:-all}" in
   mariadb) start_mariadb ;;
   rabbitmq) start_rabbitmq ;;
   netplan) install_netplan ;;
-  all) start_mariadb; start_rabbitmq; install_netplan ;;
-  *) echo "usage: $0 [all|mariadb|rabbitmq|netplan]" >&2; exit 2 ;;
+  lab) install_netplan; install_lab_packages ;;
+  all) start_mariadb; start_rabbitmq; install_netplan; install_lab_packages ;;
+  *) echo "usage: $0 [all|mariadb|rabbitmq|netplan|lab]" >&2; exit 2 ;;
 esac

@@ -181,6 +181,10 @@ export class LabNode {
 
   /** `ip -j addr show` in the node. */
   addr(): Promise<IpAddrLink[]> { return addrs(this.netns); }
+  /** The `ip -j addr show` entry of one link of the node by name, or undefined. */
+  async addrOf(ifname: string): Promise<IpAddrLink | undefined> {
+    return (await this.addr()).find((l) => l.ifname === ifname);
+  }
   /** `ip -j link show` in the node. */
   links(): Promise<IpLink[]> { return links(this.netns); }
   /** Main-table IPv4 and IPv6 routes in the node. */
