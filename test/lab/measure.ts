@@ -26,7 +26,7 @@ import { removeMultinicFile, writeMultinicFile, writeMultinicKeyfile, multinicKe
 const TARGETED = fileURLToPath(new URL('./targeted-apply.sh', import.meta.url));
 type Path = 'netplan apply' | 'targeted' | 'targeted+reconfigure' | 'nmcli';
 
-interface Sample { commandMs: number; kernelMs: number; primaryEvents: number; otherEvents: number; leftAddress: boolean }
+interface Sample { commandMs: number; kernelMs: number; primaryEvents: number; primaryBlinkMs: number; otherEvents: number; leftAddress: boolean }
 
 /** Nearest-rank percentile of `values` (p in 0–100). */
 export function percentile(values: number[], p: number): number {
@@ -97,7 +97,10 @@ async function sample(node: LabNode, path: Path, nic: { from?: string; name: str
   await node.settled();
   await new Promise((r) => setTimeout(r, 200));
   await mon.stop();
-  return { commandMs, kernelMs, leftAddress, primaryEvents: mon.events({ only: [primary] }).length, otherEvents: mon.events({ excluding: own }).length };
+  const onPrimary = mon.events({ only: [primary] });
+  // From the primary's first event to its last: how long its address/routes were in flux.
+  const primaryBlinkMs = onPrimary.length ? onPrimary[onPrimary.length - 1]!.atMs - onPrimary[0]!.atMs : 0;
+  return { commandMs, kernelMs, leftAddress, primaryEvents: onPrimary.length, primaryBlinkMs, otherEvents: mon.events({ excluding: own }).length };
 }
 
 function row(path: string, what: string, s: Sample[]): string {
@@ -105,7 +108,7 @@ function row(path: string, what: string, s: Sample[]): string {
   const cmd = s.map((x) => x.commandMs);
   const k = s.map((x) => x.kernelMs);
   const left = s.filter((x) => x.leftAddress).length;
-  return `| ${path} | ${what} | ${s.length} | ${f(percentile(cmd, 50))} / ${f(percentile(cmd, 99))} | ${f(percentile(k, 50))} / ${f(percentile(k, 99))} | ${s.reduce((a, x) => a + x.primaryEvents, 0)} (${s.filter((x) => x.primaryEvents > 0).length} of ${s.length}) | ${s.reduce((a, x) => a + x.otherEvents, 0)} | ${what === 'detach' ? `${left} of ${s.length}` : '-'} |`;
+  return `| ${path} | ${what} | ${s.length} | ${f(percentile(cmd, 50))} / ${f(percentile(cmd, 99))} | ${f(percentile(k, 50))} / ${f(percentile(k, 99))} | ${s.reduce((a, x) => a + x.primaryEvents, 0)} (${s.filter((x) => x.primaryEvents > 0).length} of ${s.length}) | ${f(percentile(s.map((x) => x.primaryBlinkMs), 50))} / ${f(Math.max(...s.map((x) => x.primaryBlinkMs)))} | ${s.reduce((a, x) => a + x.otherEvents, 0)} | ${what === 'detach' ? `${left} of ${s.length}` : '-'} |`;
 }
 
 const version = async (argv: string[]) => (await run(argv, { check: false })).stdout.split('\n')[0]!.trim();
@@ -114,8 +117,9 @@ const lab = await Lab.start({ tag: 'lb' });
 try {
   console.log(`netplan.io ${await version(['dpkg-query', '-W', '-f', '${Version}', 'netplan.io'])}, ${await version(['networkctl', '--version'])}, ` +
     `NetworkManager ${await version(['NetworkManager', '--version'])}, ${await version(['ip', '-V'])}, kernel ${await version(['uname', '-r'])}; ${runs} runs per path\n`);
-  console.log('| path | change | n | command ms p50 / p99 | until kernel shows it, ms p50 / p99 | primary-NIC events (changes with any) | events on other links | address left after detach |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`load average before: ${(await version(['cat', '/proc/loadavg']))} (${(await version(['nproc']))} CPUs)\n`);
+  console.log('| path | change | n | command ms p50 / p99 | until kernel shows it, ms p50 / p99 | primary-NIC events (changes with any) | primary first→last event ms p50 / max | events on other links | address left after detach |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   const paths: Path[] = ['netplan apply', 'targeted', 'targeted+reconfigure', 'nmcli'];
   for (const [i, path] of paths.entries()) {
     const node = await lab.addNode({ name: `m${i}`, backend: path === 'nmcli' ? 'networkmanager' : 'networkd' });
