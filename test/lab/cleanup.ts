@@ -15,8 +15,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LabError } from './errors.js';
 
-/** A lab tag: 2–8 lower-case letters or digits, starting with a letter (netns and veth names start with it). */
-export const TAG = /^[a-z][a-z0-9]{1,7}$/;
+/**
+ * A lab tag: 2–6 lower-case letters or digits, starting with a letter. Netns and veth names start
+ * with it; 6 keeps a switch-side veth name (`<tag><4 hex>p<n>`) within Linux's 15 bytes.
+ */
+export const TAG = /^[a-z][a-z0-9]{1,5}$/;
 
 /** Blocks the thread for `ms` milliseconds (used only while tearing down). */
 function sleepSync(ms: number): void {

@@ -104,7 +104,7 @@ describe('network lab: clean-up', function () {
   });
 
   it('removes leftovers by tag from the command line (for CI)', async () => {
-    const tag = `lbz${randomBytes(2).toString('hex')}`;
+    const tag = `lbz${randomBytes(2).toString('hex').slice(0, 3)}`;
     await run(['ip', 'netns', 'add', `${tag}-stray`]);
     const sleeper = spawn('ip', ['netns', 'exec', `${tag}-stray`, 'sleep', '600'], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 200));

@@ -23,7 +23,7 @@ import { LabSwitch } from './switch.js';
 
 /** Options of {@link Lab.start}. */
 export interface LabOptions {
-  /** Prefix of every netns, veth and folder the lab creates (2–8 of a-z0-9, e.g. `lb`); a random id follows it. */
+  /** Prefix of every netns, veth and folder the lab creates (2–6 of a-z0-9, e.g. `lb`); a random id follows it. */
   tag: string;
 }
 
