@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './lab.js';
 import type { LabNode } from './node.js';
@@ -12,8 +13,11 @@ describe('network lab: the real netplan apply in a networkd node', function () {
   this.timeout(60_000);
   let lab: Lab;
   let node: LabNode;
+  let hostRoutes: string;
+  const hostHadSystemdDir = existsSync('/run/systemd/system');
 
   before(async () => {
+    hostRoutes = (await run(['ip', '-j', 'route', 'show', 'default'])).stdout;
     lab = await Lab.start({ tag: 'lb' });
     node = await lab.addNode({ name: 'worker-1' });
     await lab.switch.addAddress('10.20.0.1/24');
@@ -34,6 +38,13 @@ describe('network lab: the real netplan apply in a networkd node', function () {
     expect(await node.ping('10.20.0.1')).to.equal(true);
     expect(cidrsOf(await node.addrOf('ens3'))).to.deep.equal([node.primary.address]);
     expect((await node.routes()).filter((r) => r.dst === 'default').map((r) => r.dev)).to.deep.equal(['ens3']);
+  });
+
+  it('leaves the host alone: no /run/systemd/system created, default route unchanged', async () => {
+    expect(existsSync('/run/systemd/system')).to.equal(hostHadSystemdDir);
+    expect((await run(['ip', '-j', 'route', 'show', 'default'])).stdout).to.equal(hostRoutes);
+    expect(existsSync(`${node.sysfsNetDir}/multinic0`)).to.equal(true);
+    expect(existsSync('/sys/class/net/multinic0')).to.equal(false);
   });
 
   it('removing the file and applying removes the address; the MTU stays 9000 (recorded, not wished)', async () => {
