@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { Lab } from './lab.js';
 import type { LabNode } from './node.js';
 import { cidrsOf } from './ip.js';
-import { listNamespaces, removeLeftovers } from './cleanup.js';
+import { listNamespaces, netnsPids, removeLeftovers } from './cleanup.js';
 import { CLOUD_INIT_NETPLAN } from './primary.js';
-import { run } from './run.js';
+import { pollUntil, run } from './run.js';
 
 const CLEANUP = fileURLToPath(new URL('./cleanup.ts', import.meta.url));
 const LAB = fileURLToPath(new URL('./lab.ts', import.meta.url));
@@ -101,6 +101,25 @@ describe('network lab: clean-up', function () {
     child.kill('SIGTERM');
     expect(await exited).to.equal(143);
     expect(listNamespaces().filter((n) => n.startsWith(id))).to.deep.equal([]);
+  });
+
+  it('after a SIGKILL of its user, the holders kill the nodes\' daemons and cleanup.ts removes the rest', async () => {
+    const tag = `lbk${randomBytes(2).toString('hex').slice(0, 3)}`;
+    const script = `import { Lab } from ${JSON.stringify(LAB)}; const lab = await Lab.start({ tag: '${tag}' }); const n = await lab.addNode({ name: 'w' }); console.log(n.netns); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const netns = await new Promise<string>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => resolve(d.trim()));
+      child.once('exit', (code) => reject(new Error(`lab child exited ${code}`)));
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    await pollUntil(`no process left in ${netns}`, () => netnsPids(netns).length === 0, { timeoutMs: 5_000 });
+    expect(listNamespaces().filter((n) => n.startsWith(tag))).to.have.length(2);
+    const removed = removeLeftovers(tag);
+    expect(removed.namespaces.sort()).to.deep.equal([netns, `${netns.split('-')[0]}-sw`].sort());
+    expect(removed.folders).to.have.length(1);
+    expect(listNamespaces().filter((n) => n.startsWith(tag))).to.deep.equal([]);
   });
 
   it('removes leftovers by tag from the command line (for CI)', async () => {

@@ -6,6 +6,7 @@
  * switch's `br-data`. Built by `Lab.addNode`; removed by `Lab.stop`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,11 +124,18 @@ export class LabNode {
       await this.exec(['systemctl', 'start', 'NetworkManager']);
     }
     const { ifname, address, gateway } = this.primary;
-    await pollUntil(`node ${this.name}: ${ifname} with ${address} and a default route via ${gateway}`, async () => {
-      const [link] = (await this.addr()).filter((l) => l.ifname === ifname);
-      const hasDefault = (await this.routes()).some((r) => r.dst === 'default' && r.gateway === gateway && r.dev === ifname);
-      return cidrsOf(link).includes(address) && hasDefault;
-    }, { timeoutMs: 15_000 });
+    try {
+      await pollUntil(`node ${this.name}: ${ifname} with ${address} and a default route via ${gateway}`, async () => {
+        const link = await this.addrOf(ifname);
+        const hasDefault = (await this.routes()).some((r) => r.dst === 'default' && r.gateway === gateway && r.dev === ifname);
+        return cidrsOf(link).includes(address) && hasDefault;
+      }, { timeoutMs: 15_000 });
+    } catch (err) {
+      // The node's folder goes with Lab.stop(): carry the daemon's last words in the error.
+      const log = join(this.dir, `${this.backend === 'networkd' ? 'systemd-networkd' : 'NetworkManager'}.log`);
+      const tail = (await readFile(log, 'utf8').catch(() => '')).split('\n').slice(-20).join('\n');
+      throw new LabError(`${(err as Error).message}\nlast lines of ${log}:\n${tail}`, { cause: err });
+    }
   }
 
   /**
