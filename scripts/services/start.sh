@@ -111,6 +111,24 @@ install_netplan() { ensure_package netplan netplan.io "netplan generate validate
 install_network_manager() { ensure_package nmcli network-manager "the NetworkManager lab node"; }
 install_promtool() { ensure_package promtool prometheus "promtool checks deploy/monitoring's alert rules"; }
 
+# --- network lab (test/lab) -------------------------------------------------------------
+# What the lab's nodes run: systemd-networkd (package systemd), NetworkManager, a private
+# D-Bus per node, ping, nsenter/unshare (NETWORKMANAGER.md §0; apt_install keeps daemons
+# from starting on the host).
+install_lab_packages() {
+  local missing=() bin pkg
+  for pair in ip:iproute2 nsenter:util-linux unshare:util-linux dbus-daemon:dbus busctl:systemd \
+              networkctl:systemd ping:iputils-ping NetworkManager:network-manager nmcli:network-manager; do
+    bin=${pair%%:*} pkg=${pair#*:}
+    command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
+  done
+  [ -x /lib/systemd/systemd-networkd ] || missing+=(systemd)
+  if [ ${#missing[@]} -eq 0 ]; then log "network lab packages are installed"; return; fi
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  log "installing network lab packages: ${missing[*]}"
+  apt_install "${missing[@]}"
+}
+
 # ------------------------------------------------------------------------------------
 
 if [[ "${MULTINIC_SKIP_PREPARE:-}" == 1 ]]; then
@@ -124,9 +142,10 @@ case "$target" in
   netplan) install_netplan ;;
   network-manager) install_network_manager ;;
   promtool) install_promtool ;;
+  lab) install_netplan; install_lab_packages ;;
   demo) start_mariadb; start_rabbitmq; install_netplan ;;
-  test | all) start_mariadb; start_rabbitmq; install_netplan; install_network_manager; install_promtool ;;
-  *) echo "usage: $0 [test|all|demo|mariadb|rabbitmq|netplan|network-manager|promtool]" >&2; exit 2 ;;
+  test | all) start_mariadb; start_rabbitmq; install_netplan; install_network_manager; install_lab_packages; install_promtool ;;
+  *) echo "usage: $0 [test|all|demo|lab|mariadb|rabbitmq|netplan|network-manager|promtool]" >&2; exit 2 ;;
 esac
 
 if [[ ${#did[@]} == 0 ]]; then log "ready ($target): nothing needed doing"; else log "ready ($target): $(IFS=';'; echo "${did[*]}" | sed 's/;/; /g')"; fi
