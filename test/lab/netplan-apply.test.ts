@@ -36,6 +36,12 @@ describe('network lab: the real netplan apply in a networkd node', function () {
     expect(nic.mtu).to.equal(9000);
     expect(await node.addrOf('ens4')).to.equal(undefined);
     expect(await node.ping('10.20.0.1')).to.equal(true);
+    // netplan apply reconfigures every networkd link, the primary too (its address and
+    // default route go for ~100 ms and come back): judge the primary once networkd is done.
+    await pollUntil('the primary back with its address and default route', async () => {
+      const back = cidrsOf(await node.addrOf('ens3')).includes(node.primary.address);
+      return back && (await node.routes()).some((r) => r.dst === 'default') ? true : undefined;
+    });
     expect(cidrsOf(await node.addrOf('ens3'))).to.deep.equal([node.primary.address]);
     expect((await node.routes()).filter((r) => r.dst === 'default').map((r) => r.dev)).to.deep.equal(['ens3']);
   });
