@@ -1,4 +1,5 @@
 import amqplib from 'amqplib';
+import { firstAnswering } from '../../amqp/connection.js';
 import { declareCore, declareNodeQueue, Exchanges } from '../../amqp/topology.js';
 import { InvalidEventError, TransientError } from '../../errors/errors.js';
 import { amqpPropertiesFor, buildEvent, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
@@ -91,15 +92,15 @@ export function eventFromFlags(action: 'attach' | 'detach', flags: PublishFlags,
  * Publishes one event the way the publisher does: declares the contract's topology and
  * the node's queue (so the event waits there even before the agent starts), publishes
  * persistent and mandatory, and waits for the broker's confirm. One short-lived
- * connection; a broker that cannot be reached fails within `timeoutMs`.
+ * connection; a broker that cannot be reached fails within `timeoutMs`. With several
+ * brokers of one cluster (`AMQP_URL` as a list), each is tried in turn until one connects.
  */
-export async function publishEvent(url: string, event: InterfaceEvent, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
-  let conn: amqplib.ChannelModel;
-  try {
-    conn = await amqplib.connect(url, { timeout: timeoutMs, clientProperties: { connection_name: `${PUBLISH_APP_ID} ${event.data.nodeName}` } });
-  } catch (err) {
-    throw new TransientError(`RabbitMQ at ${redactText(url)} is not reachable: ${redactText((err as Error).message)}`, { cause: err });
-  }
+export async function publishEvent(urls: string | readonly string[], event: InterfaceEvent, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
+  const conn = await firstAnswering(typeof urls === 'string' ? [urls] : urls, (url) =>
+    amqplib.connect(url, { timeout: timeoutMs, clientProperties: { connection_name: `${PUBLISH_APP_ID} ${event.data.nodeName}` } }).catch((err: Error) => {
+      throw new TransientError(`RabbitMQ at ${redactText(url)} is not reachable: ${redactText(err.message)}`, { cause: err });
+    }),
+  );
   try {
     const ch = await conn.createConfirmChannel();
     let returned = false;
@@ -132,7 +133,7 @@ export interface Output {
 export async function runPublish(
   action: 'attach' | 'detach',
   flags: PublishFlags,
-  { amqpUrl, io = { out: process.stdout, err: process.stderr }, now }: { amqpUrl: string; io?: Output; now?: () => Date },
+  { amqpUrl, io = { out: process.stdout, err: process.stderr }, now }: { amqpUrl: string | readonly string[]; io?: Output; now?: () => Date },
 ): Promise<number> {
   let event: InterfaceEvent;
   try {

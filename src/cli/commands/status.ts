@@ -4,7 +4,8 @@ import type { GlobalOptions } from '../context.js';
 /**
  * `multinic status [--node N] [--json]`: interfaces configured / pending / failed per
  * node from the database, each node queue's depth and whether an agent consumes it,
- * and the dead-letter and unroutable counts, from the management API of AMQP_URL's vhost.
+ * and the dead-letter and unroutable counts, from the management API of AMQP_URL's vhost
+ * (the first of AMQP_MANAGEMENT_URL's brokers that answers).
  * Exit 1 with a line naming the unreachable source.
  */
 export function registerStatus(program: Command): void {
@@ -14,8 +15,9 @@ export function registerStatus(program: Command): void {
     .option('--node <name>', 'only this node (its attached_node_name)')
     .option('--json', 'print JSON instead of a table')
     .action(async (opts: { node?: string; json?: boolean }, cmd: Command) => {
-      const [{ ManagementClient }, { createSequelize }, { vhostOf }, { collectStatus, formatStatus, StatusSourceError }, { createContext, ExitCode }] = await Promise.all([
+      const [{ ManagementClient, ManagementError }, { firstAnswering }, { createSequelize }, { vhostOf }, { collectStatus, formatStatus, StatusSourceError }, { createContext, ExitCode }] = await Promise.all([
         import('../../amqp/management.js'),
+        import('../../amqp/connection.js'),
         import('../../db/index.js'),
         import('../../status/broker.js'),
         import('../../status/report.js'),
@@ -23,12 +25,15 @@ export function registerStatus(program: Command): void {
       ]);
       const { config } = createContext('multinic-status', cmd.optsWithGlobals<GlobalOptions>());
       const db = createSequelize(config.db);
+      // Several management URLs (one per broker of a cluster): the next is asked only when one is unreachable or failing (5xx).
+      const brokers = config.amqp.managementUrl.map((u) => new ManagementClient(u));
+      const unreachable = (err: unknown) => err instanceof ManagementError && (err.status === 0 || err.status >= 500);
       try {
         const report = await collectStatus({
           db,
           dbLabel: config.db.socketPath ? `${config.db.socketPath} (${config.db.name})` : `${config.db.host}:${config.db.port}/${config.db.name}`,
-          management: new ManagementClient(config.amqp.managementUrl),
-          vhost: vhostOf(config.amqp.url),
+          management: { listQueues: (vhost) => firstAnswering(brokers, (b) => b.listQueues(vhost), unreachable) },
+          vhost: vhostOf(config.amqp.url[0]!),
           node: opts.node,
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
