@@ -7,7 +7,7 @@
 #   cluster.sh down            stop the nodes and remove the base dir (works on any partial state)
 #   cluster.sh check           exit 0 when all 3 nodes run the app and are clustered
 #   cluster.sh urls            print AMQP_URL (comma-separated, guest) and the management URLs
-#   cluster.sh leader Q [VH]   print the node number (1-3) leading quorum queue Q of vhost VH (default /)
+#   cluster.sh leaders [VH]    print "QUEUE N" for every quorum queue of vhost VH (default /): N (1-3) leads it
 #   cluster.sh kill N          SIGKILL node N's Erlang VM (a crash)
 #   cluster.sh stop-app N      rabbitmqctl stop_app on node N (the VM stays up)
 #   cluster.sh start N         bring node N back: boot it if its VM is gone, else start_app; wait until it serves
@@ -175,13 +175,15 @@ cmd_urls() {
   (IFS=,; printf 'AMQP_URL=%s\nAMQP_MANAGEMENT_URL=%s\n' "${amqp[*]}" "${mgmt[*]}")
 }
 
-cmd_leader() {
-  local q="${1:?usage: cluster.sh leader QUEUE [VHOST]}" vh="${2:-/}" n leader
+cmd_leaders() {
+  local vh="${1:-/}" n out
+  # Asked of the first node that answers; a quorum queue's leader is a Ra member on one node.
   for n in "${NODES[@]}"; do
-    leader="$(ctl "$n" -q list_queues -p "$vh" name leader --no-table-headers 2>/dev/null | awk -v q="$q" '$1 == q { print $2 }')" || continue
-    [[ "$leader" =~ ^$NAME([123])@ ]] && { printf '%s\n' "${BASH_REMATCH[1]}"; return; }
+    out="$(ctl "$n" -q list_queues -p "$vh" name leader --no-table-headers 2>/dev/null)" || continue
+    awk -v p="^$NAME" '$2 ~ p { sub(p, "", $2); sub(/@.*/, "", $2); print $1, $2 }' <<<"$out"
+    return
   done
-  die "no leader found for queue '$q' in vhost '$vh'"
+  die "no node of cluster $NAME answers list_queues"
 }
 
 cmd_start() {
@@ -195,7 +197,7 @@ case "${1:-}" in
   down) exec 9>"${BASE}.lock"; flock -w 300 9 || die "another cluster.sh holds ${BASE}.lock"; cmd_down ;;
   check) cmd_check ;;
   urls) cmd_urls ;;
-  leader) shift; cmd_leader "$@" ;;
+  leaders) shift; cmd_leaders "$@" ;;
   kill) check_n "${2:-}"; pid="$(pid_of "$2")" || die "$(node "$2") is not running"; kill -9 "$pid" ;;
   stop-app) check_n "${2:-}"; ctl "$2" -q stop_app >/dev/null ;;
   start) check_n "${2:-}"; cmd_start "$2" ;;
