@@ -9,19 +9,25 @@ export interface ConnectOptions {
   /** Seconds between reconnect attempts (default 1). */
   reconnectSeconds?: number;
   heartbeatSeconds?: number;
+  /** Picks the broker tried first among several, so that a fleet sharing one AMQP_URL spreads over the cluster (default Math.random). */
+  random?: () => number;
 }
 
 /**
  * Opens a self-healing AMQP connection (amqp-connection-manager): it reconnects after
  * a broker restart or a closed connection and re-runs every channel's setup function,
  * so declarations, prefetch and consumers come back by themselves. `urls` may name
- * several brokers of one RabbitMQ cluster (config `amqp.url`): after a failed connect or
- * a disconnect, amqp-connection-manager waits `reconnectSeconds` and tries the next URL,
- * round-robin (its README, "connect(urls, options)"). Connect and disconnect are logged
+ * several brokers of one RabbitMQ cluster (config `amqp.url`): the first one tried is
+ * picked at random, then, after a failed connect or a disconnect, amqp-connection-manager
+ * waits `reconnectSeconds` and tries the next URL, round-robin (its README,
+ * "connect(urls, options)"). Connect and disconnect are logged
  * once each, naming the broker with the URL's password redacted.
  */
-export function connectAmqp(urls: string | readonly string[], { connectionName, log, reconnectSeconds = 1, heartbeatSeconds = 10 }: ConnectOptions): AmqpConnectionManager {
-  const list = typeof urls === 'string' ? [urls] : [...urls];
+export function connectAmqp(urls: string | readonly string[], { connectionName, log, reconnectSeconds = 1, heartbeatSeconds = 10, random = Math.random }: ConnectOptions): AmqpConnectionManager {
+  const given = typeof urls === 'string' ? [urls] : urls;
+  // The same order for every process would put a whole DaemonSet on the first broker.
+  const start = Math.floor(random() * given.length) % given.length;
+  const list = [...given.slice(start), ...given.slice(0, start)];
   const conn = amqp.connect(list, {
     heartbeatIntervalInSeconds: heartbeatSeconds,
     reconnectTimeInSeconds: reconnectSeconds,

@@ -6,6 +6,9 @@ import type { ClusterAccess } from './fleet.js';
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../../scripts/rabbitmq/cluster.sh', import.meta.url));
 
+/** The classic queues of the contract, which a cluster must mirror (README, "A RabbitMQ cluster"). */
+export const SIDE_QUEUES_PATTERN = '^multinic\\.(dead|unroutable)$';
+
 /** Node numbers of the test cluster (scripts/rabbitmq/cluster.sh): node N serves AMQP on 568N, management on 1568N. */
 export const CLUSTER_NODES = [1, 2, 3] as const;
 export type ClusterNode = (typeof CLUSTER_NODES)[number];
@@ -30,6 +33,21 @@ export const rabbitCluster = {
   /** True when all three nodes run and are clustered. */
   async running(): Promise<boolean> {
     return this.script('check').then(() => true, () => false);
+  },
+
+  /**
+   * Mirrors the classic side queues (multinic.dead, multinic.unroutable) of `vhost` over all
+   * nodes with a policy, as the README tells cluster operators to: without it they live on
+   * one node only, and while that node is down the publisher cannot declare them.
+   */
+  async mirrorSideQueues(vhost: string): Promise<void> {
+    const admin = new URL(this.access.adminUrl);
+    const res = await fetch(`${admin.origin}/api/policies/${encodeURIComponent(vhost)}/multinic-side-queues`, {
+      method: 'PUT',
+      headers: { authorization: `Basic ${Buffer.from(`${decodeURIComponent(admin.username)}:${decodeURIComponent(admin.password)}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ pattern: SIDE_QUEUES_PATTERN, definition: { 'ha-mode': 'all', 'ha-sync-mode': 'automatic' }, 'apply-to': 'queues' }),
+    });
+    if (!res.ok) throw new Error(`setting the side-queue policy on the test cluster: HTTP ${res.status} ${await res.text()}`);
   },
 
   /** The node leading each quorum queue of the vhost, by queue name. */
