@@ -20,19 +20,20 @@ export function parseBrokerUrls(value: unknown, protocols: readonly string[]): s
   if (entries.length === 0) return 'must not be empty';
   if (entries.length > MAX_BROKER_URLS) return `names ${entries.length} brokers; at most ${MAX_BROKER_URLS}`;
   const urls = (entries as string[]).map((e) => e.trim());
-  const of = (i: number) => (urls.length > 1 ? `entry ${i + 1} of ${urls.length} ` : '');
+  const of = (i: number) => (urls.length > 1 ? `entry ${i + 1} of ${urls.length}: ` : '');
+  const expected = `expected a ${protocols.join(' or ')} URL`;
   const parsed: URL[] = [];
   for (const [i, text] of urls.entries()) {
-    if (text === '') return urls.length > 1 ? `${of(i)}is empty (a stray comma?)` : 'must not be empty';
+    if (text === '') return urls.length > 1 ? `${of(i)}empty (a stray comma?)` : 'must not be empty';
     // WHATWG URL parsing drops tabs and newlines silently; a broker address never holds them.
     if (/[\s\u0000-\u001f\u007f]/.test(text)) return `${of(i)}contains whitespace or a control character`;
     let u: URL;
     try {
       u = new URL(text);
     } catch {
-      return `${of(i)}is not a URL (a comma inside a password must be written %2C)`;
+      return `${of(i)}${expected} (a comma inside a password must be written %2C)`;
     }
-    if (!protocols.includes(u.protocol)) return `${of(i)}is not a ${protocols.map((p) => `${p}//`).join(' or ')} URL`;
+    if (!protocols.includes(u.protocol)) return `${of(i)}${expected}`;
     if (!u.hostname) return `${of(i)}names no host`;
     if (u.hash) return `${of(i)}must not have a #fragment`;
     parsed.push(u);

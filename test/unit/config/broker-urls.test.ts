@@ -34,31 +34,31 @@ describe('broker URL lists (AMQP_URL, AMQP_MANAGEMENT_URL)', () => {
   });
 
   it('refuses empty entries: a stray, leading or trailing comma, or nothing at all', () => {
-    expect(parseBrokerUrls('amqp://h1/,,amqp://h2/', AMQP)).to.equal('entry 2 of 3 is empty (a stray comma?)');
-    expect(parseBrokerUrls('amqp://h1/,', AMQP)).to.equal('entry 2 of 2 is empty (a stray comma?)');
-    expect(parseBrokerUrls(',amqp://h1/', AMQP)).to.equal('entry 1 of 2 is empty (a stray comma?)');
+    expect(parseBrokerUrls('amqp://h1/,,amqp://h2/', AMQP)).to.equal('entry 2 of 3: empty (a stray comma?)');
+    expect(parseBrokerUrls('amqp://h1/,', AMQP)).to.equal('entry 2 of 2: empty (a stray comma?)');
+    expect(parseBrokerUrls(',amqp://h1/', AMQP)).to.equal('entry 1 of 2: empty (a stray comma?)');
     expect(parseBrokerUrls('   ', AMQP)).to.equal('must not be empty');
     expect(parseBrokerUrls([], AMQP)).to.equal('must not be empty');
   });
 
   it('refuses malformed entries, naming the entry by position', () => {
-    expect(parseBrokerUrls('amqp://h1/,not a url', AMQP)).to.match(/^entry 2 of 2 contains whitespace/);
-    expect(parseBrokerUrls('amqp://h1/,h2:5672', AMQP)).to.match(/^entry 2 of 2 is not a amqp:\/\/ or amqps:\/\/ URL/);
-    expect(parseBrokerUrls('amqp://h1:99999/', AMQP)).to.match(/is not a URL/);
-    expect(parseBrokerUrls('http://h1/', AMQP)).to.match(/amqp:\/\/ or amqps:\/\//);
-    expect(parseBrokerUrls('amqp:///vhost', AMQP)).to.match(/names no host|is not a URL/);
+    expect(parseBrokerUrls('amqp://h1/,not a url', AMQP)).to.match(/^entry 2 of 2: contains whitespace/);
+    expect(parseBrokerUrls('amqp://h1/,h2:5672', AMQP)).to.match(/^entry 2 of 2: expected a amqp: or amqps: URL$/);
+    expect(parseBrokerUrls('amqp://h1:99999/', AMQP)).to.match(/^expected a amqp: or amqps: URL \(a comma/);
+    expect(parseBrokerUrls('http://h1/', AMQP)).to.equal('expected a amqp: or amqps: URL');
+    expect(parseBrokerUrls('amqp:///vhost', AMQP)).to.match(/names no host|expected a amqp/);
     expect(parseBrokerUrls('amqp://h1/#x', AMQP)).to.match(/fragment/);
   });
 
   it('refuses a list that mixes vhosts, credentials or protocols, or repeats a broker', () => {
-    expect(parseBrokerUrls('amqp://u:p@h1/a,amqp://u:p@h2/b', AMQP)).to.match(/^entry 2 of 2 names another vhost/);
+    expect(parseBrokerUrls('amqp://u:p@h1/a,amqp://u:p@h2/b', AMQP)).to.match(/^entry 2 of 2: names another vhost/);
     // An empty path and "/" are the same default vhost, as amqplib reads them.
     expect(parseBrokerUrls('amqp://u:p@h1,amqp://u:p@h2/', AMQP)).to.deep.equal(['amqp://u:p@h1', 'amqp://u:p@h2/']);
     expect(parseBrokerUrls('amqp://u:p@h1/%2F,amqp://u:p@h2/', AMQP)).to.match(/another vhost/);
     expect(parseBrokerUrls('amqp://u:p@h1/v,amqp://u:q@h2/v', AMQP)).to.match(/other credentials/);
     expect(parseBrokerUrls('amqp://u:p@h1/v,amqp://w:p@h2/v', AMQP)).to.match(/other credentials/);
     expect(parseBrokerUrls('amqp://h1/,amqps://h2/', AMQP)).to.match(/another protocol/);
-    expect(parseBrokerUrls('amqp://h1/,amqp://h2/,amqp://h1/', AMQP)).to.equal('entry 3 of 3 repeats an earlier entry');
+    expect(parseBrokerUrls('amqp://h1/,amqp://h2/,amqp://h1/', AMQP)).to.equal('entry 3 of 3: repeats an earlier entry');
   });
 
   it('refuses hostile values: control characters, newlines, NUL, and an endless list', () => {
@@ -72,13 +72,13 @@ describe('broker URL lists (AMQP_URL, AMQP_MANAGEMENT_URL)', () => {
 
   it('names the key and never echoes a password, not even one a comma split in two', () => {
     const split = refusal({ AMQP_URL: 'amqp://u:hun,ter2@h1/v' });
-    expect(split).to.match(/^AMQP_URL \(amqp\.url\): entry 1 of 2 is not a URL/);
+    expect(split).to.match(/^AMQP_URL \(amqp\.url\): entry 1 of 2: expected a amqp: or amqps: URL/);
     expect(split).to.match(/%2C/);
     expect(split).to.not.match(/hun|ter2/);
     const mixed = refusal({ AMQP_URL: 'amqp://u:secret1@h1/v,amqp://u:secret2@h2/v' });
     expect(mixed).to.not.match(/secret/);
     const mgmt = refusal({ AMQP_MANAGEMENT_URL: 'http://a:s3cret@h1:15672/,amqp://a:s3cret@h2:15672/' });
-    expect(mgmt).to.match(/^AMQP_MANAGEMENT_URL \(amqp\.managementUrl\): entry 2 of 2 is not a http:\/\/ or https:\/\/ URL/);
+    expect(mgmt).to.match(/^AMQP_MANAGEMENT_URL \(amqp\.managementUrl\): entry 2 of 2: expected a http: or https: URL/);
     expect(mgmt).to.not.include('s3cret');
   });
 });
