@@ -47,7 +47,10 @@ clean_env() {
     HOME="$BASE/home" RABBITMQ_CONF_ENV_FILE="$BASE/empty-env.conf" ERL_EPMD_ADDRESS=127.0.0.1 \
     RABBITMQ_CTL_DIST_PORT_MIN=35700 RABBITMQ_CTL_DIST_PORT_MAX=35720 "$@"
 }
-ctl() { local n="$1"; shift; clean_env "$R/rabbitmqctl" -n "$(node "$n")" "$@"; }
+# A CLI VM that cannot start (no cookie yet) would write erl_crash.dump into the caller's directory.
+ctl() { local n="$1"; shift; clean_env ERL_CRASH_DUMP_BYTES=0 "$R/rabbitmqctl" -n "$(node "$n")" "$@"; }
+# The CLI needs our cookie: before `up` made it, there is no cluster to ask.
+require_up() { [[ -s "$BASE/home/.erlang.cookie" ]] || die "cluster $NAME is not up ($BASE has no cookie; run: $0 up)"; }
 
 pid_of() {
   local pid
@@ -192,6 +195,9 @@ cmd_start() {
   await_node "$n"
 }
 
+case "${1:-}" in
+  check | leaders | kill | stop-app | start) require_up ;;
+esac
 case "${1:-}" in
   up) exec 9>"${BASE}.lock"; flock -w 300 9 || die "another cluster.sh holds ${BASE}.lock"; cmd_up ;;
   down) exec 9>"${BASE}.lock"; flock -w 300 9 || die "another cluster.sh holds ${BASE}.lock"; cmd_down ;;
