@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseArgv } from './argv.js';
+import { parseBrokerUrls } from './broker-urls.js';
 import { parseDuration } from './duration.js';
 
 const duration = z.unknown().transform((v, ctx) => {
@@ -29,27 +30,26 @@ const bool = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
-const argv = z.unknown().transform((v, ctx) => {
-  const r = parseArgv(v);
-  if (typeof r === 'string') {
-    ctx.addIssue({ code: 'custom', message: r });
-    return z.NEVER;
-  }
-  return r;
-});
+/** A value parsed by a function that returns either the result or an error string. */
+const parsedBy = <T extends object>(parse: (v: unknown) => T | string) =>
+  z.unknown().transform((v, ctx) => {
+    const r = parse(v);
+    if (typeof r === 'string') {
+      ctx.addIssue({ code: 'custom', message: r });
+      return z.NEVER;
+    }
+    return r;
+  });
+
+const argv = parsedBy(parseArgv);
+
+/** One broker URL or several of one cluster (see parseBrokerUrls); the output is always a list. */
+const brokerUrls = (protocols: string[]) => parsedBy((v) => parseBrokerUrls(v, protocols));
 
 const str = z.string({ error: 'expected a string' });
 const nonEmpty = str.min(1, 'must not be empty');
 /** Hostname-ish: what Kubernetes and RabbitMQ routing keys accept; no spaces or slashes. */
 const nodeName = str.regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/, 'expected a node name (letters, digits, ".", "-", "_")');
-const url = (protocols: string[]) =>
-  nonEmpty.refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `expected a ${protocols.join(' or ')} URL`);
 
 /** The validated configuration; parsing fills every default, so nothing downstream checks for undefined. */
 export const ConfigSchema = z.strictObject({
@@ -62,8 +62,8 @@ export const ConfigSchema = z.strictObject({
     name: str.regex(/^[A-Za-z0-9_]{1,64}$/, 'expected a database name of letters, digits and _'),
   }),
   amqp: z.strictObject({
-    url: url(['amqp:', 'amqps:']),
-    managementUrl: url(['http:', 'https:']),
+    url: brokerUrls(['amqp:', 'amqps:']),
+    managementUrl: brokerUrls(['http:', 'https:']),
     maxMessageBytes: int(1024, 16 * 1024 * 1024),
     declareExchanges: bool,
   }),

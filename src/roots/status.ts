@@ -1,4 +1,5 @@
-import { ManagementClient } from '../amqp/management.js';
+import { firstAnswering } from '../amqp/connection.js';
+import { ManagementClient, ManagementError } from '../amqp/management.js';
 import type { Config } from '../config/schema.js';
 import { createSequelize } from '../db/index.js';
 import { vhostOf } from '../status/broker.js';
@@ -12,12 +13,15 @@ import { collectStatus, type StatusReport } from '../status/report.js';
  */
 export async function readStatus(config: Config, node?: string): Promise<StatusReport> {
   const db = createSequelize(config.db);
+  // Several management URLs (one per broker of a cluster): the next is asked only when one is unreachable or failing (5xx).
+  const brokers = config.amqp.managementUrl.map((u) => new ManagementClient(u));
+  const unreachable = (err: unknown) => err instanceof ManagementError && (err.status === 0 || err.status >= 500);
   try {
     return await collectStatus({
       db,
       dbLabel: config.db.socketPath ? `${config.db.socketPath} (${config.db.name})` : `${config.db.host}:${config.db.port}/${config.db.name}`,
-      management: new ManagementClient(config.amqp.managementUrl),
-      vhost: vhostOf(config.amqp.url),
+      management: { listQueues: (vhost) => firstAnswering(brokers, (b) => b.listQueues(vhost), unreachable) },
+      vhost: vhostOf(config.amqp.url[0]!),
       node,
     });
   } finally {

@@ -28,8 +28,16 @@ export function adminManagement(): ManagementClient {
   return new ManagementClient(MANAGEMENT_ADMIN_URL);
 }
 
-export async function createTestVhost(prefix = 'mnt'): Promise<TestVhost> {
-  const management = adminManagement();
+/** Which broker a test vhost lives on: by default the machine's (see AMQP_HOST, MANAGEMENT_ADMIN_URL). */
+export interface BrokerAccess {
+  /** Management API authenticated as an administrator. */
+  adminUrl: string;
+  /** host:port of the AMQP listener put in the vhost's URL. */
+  amqpHost: string;
+}
+
+export async function createTestVhost(prefix = 'mnt', { adminUrl, amqpHost }: BrokerAccess = { adminUrl: MANAGEMENT_ADMIN_URL, amqpHost: AMQP_HOST }): Promise<TestVhost> {
+  const management = new ManagementClient(adminUrl);
   try {
     await management.overview();
   } catch (err) {
@@ -43,14 +51,14 @@ export async function createTestVhost(prefix = 'mnt'): Promise<TestVhost> {
   const { vhost, user, url } = await createScratchVhost(management, {
     vhost: `${prefix}-${uniqueSuffix()}`,
     password: randomPassword(),
-    amqpHost: AMQP_HOST,
+    amqpHost,
     created: (c) => removals.push(c),
   });
   return {
     vhost,
     user,
     url,
-    managementUrl: MANAGEMENT_ADMIN_URL,
+    managementUrl: adminUrl,
     management,
     async closeConnections(match = () => true) {
       const conns = await management.listConnections(vhost);

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { QueryTypes } from 'sequelize';
 import { listBackups } from '../../src/host/backup.js';
-import { DeadLetterHeader } from '../../src/runtime/dead-letter.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { printTable } from '../hostile/table.js';
 import { buildFleet, FOREIGN_FILE, insertPorts, readAudit, type Fleet, type FleetNode, type Port } from './fleet.js';
 import { NamingWatch } from './invariants.js';
+import { configuredCount, drainDeadLetters, duplicateApplies } from './outcome.js';
 
 const run = promisify(execFile);
 const NODES = 20;
@@ -124,37 +124,9 @@ describe('fault injection: no interface lost, none applied twice, nothing valid 
   const table: Array<Array<string | number>> = [];
   const phaseOf = new Map<string, string>();
 
-  const success = async (ports: Port[]) => {
-    const rows = await f.t.sequelize.query<{ port_id: string; s: number }>('SELECT port_id, netplan_success AS s FROM multi_interface WHERE port_id IN (?)', { replacements: [ports.map((p) => p.portId)], type: QueryTypes.SELECT });
-    return rows.filter((r) => Number(r.s) === 1).length;
-  };
-  const drainDead = async () => {
-    const conn = await amqplib.connect(f.vhost.url);
-    try {
-      const ch = await conn.createChannel();
-      const out: Array<{ id: string; reason: string }> = [];
-      for (let m = await ch.get('multinic.dead', { noAck: true }); m; m = await ch.get('multinic.dead', { noAck: true })) {
-        const headers = m.properties.headers ?? {};
-        out.push({ id: String(m.properties.messageId), reason: String(headers[DeadLetterHeader.Error] ?? (headers['x-death'] ? 'x-death (delivery limit)' : '')) });
-      }
-      return out;
-    } finally {
-      await conn.close().catch(() => undefined);
-    }
-  };
-  const duplicates = async (ports: Port[]) => {
-    let dup = 0;
-    let afterCrash = 0;
-    const mine = new Set(ports.map((p) => p.portId));
-    for (const node of f.nodes) {
-      const counts = new Map<string, number>();
-      for (const l of await readAudit(node)) if (l.port && !l.failed && mine.has(l.port)) counts.set(`${l.port}@${l.generation}`, (counts.get(`${l.port}@${l.generation}`) ?? 0) + 1);
-      const extra = [...counts.values()].reduce((s, c) => s + c - 1, 0);
-      if (node === crashed) afterCrash += extra;
-      else dup += extra;
-    }
-    return { dup, afterCrash };
-  };
+  const success = (ports: Port[]) => configuredCount(f.t, ports);
+  const drainDead = () => drainDeadLetters(f.vhost.url);
+  const duplicates = (ports: Port[]) => duplicateApplies(f.nodes, ports, crashed);
 
   async function runPhase(name: string, ports: Port[], inject: () => Promise<void>, expectedDead?: RegExp): Promise<void> {
     for (const p of ports) phaseOf.set(p.portId, name);

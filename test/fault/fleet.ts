@@ -30,6 +30,12 @@ export const PUBLISHER_GRANTS = ['multi_subnet', 'node_table', 'multi_interface'
 /** A foreign netplan file in every node's dir: MultiNIC must never touch it. */
 export const FOREIGN_FILE = { name: '50-cloud-init.yaml', content: 'network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n' };
 
+/** A RabbitMQ cluster to build the fleet on: its management API as administrator, and every broker's host:port. */
+export interface ClusterAccess {
+  adminUrl: string;
+  amqpHosts: readonly string[];
+}
+
 export interface FleetNode {
   name: string;
   index: number;
@@ -62,16 +68,20 @@ export interface Fleet {
 }
 
 /** Runs scripts/rabbitmq/<script> as the management administrator; returns the printed password. */
-async function rabbitUser(script: string, args: string[]): Promise<string> {
-  const admin = new URL(MANAGEMENT_ADMIN_URL);
+async function rabbitUser(adminUrl: string, script: string, args: string[]): Promise<string> {
+  const admin = new URL(adminUrl);
   const { stdout } = await run('bash', [here(`../../scripts/rabbitmq/${script}`), ...args], {
     env: { PATH: process.env.PATH, RABBITMQ_API: `${admin.protocol}//${admin.host}`, RABBITMQ_ADMIN_USER: decodeURIComponent(admin.username), RABBITMQ_ADMIN_PASSWORD: decodeURIComponent(admin.password) },
   });
   return stdout.trim();
 }
 
-const amqpUrl = (user: string, password: string, vhost: string) =>
-  `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${AMQP_HOST}/${encodeURIComponent(vhost)}`;
+/** AMQP_URL for a user: one URL per broker, the list rotated by `start` so that processes spread over a cluster's nodes. */
+const amqpUrl = (hosts: readonly string[], start: number, user: string, password: string, vhost: string) =>
+  hosts
+    .map((_, i) => hosts[(start + i) % hosts.length]!)
+    .map((host) => `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}/${encodeURIComponent(vhost)}`)
+    .join(',');
 
 const dbEnv = (db: Config['db']) => ({ DB_HOST: db.host, DB_PORT: String(db.port), DB_USER: db.user, DB_PASSWORD: db.password, DB_NAME: db.name });
 
@@ -81,9 +91,12 @@ const dbEnv = (db: Config['db']) => ({ DB_HOST: db.host, DB_PORT: String(db.port
  * a per-test vhost with per-node RabbitMQ users (node-user.sh) and a publisher user
  * (publisher-user.sh), a fake Kubernetes API, and per node a sandbox root (fake sysfs
  * with `perNode` NICs, a netplan dir holding a foreign file, apply-audit state). Processes
- * are created but not started.
+ * are created but not started. With `broker`, everything RabbitMQ lives on that cluster
+ * and every process's AMQP_URL lists all its brokers, starting at a different one.
+ * `agentEnv` overrides the agents' settings.
  */
-export async function buildFleet({ nodes: nodeCount, perNode, publishers: publisherCount = 2 }: { nodes: number; perNode: number; publishers?: number }): Promise<Fleet> {
+export async function buildFleet({ nodes: nodeCount, perNode, publishers: publisherCount = 2, broker, agentEnv = {} }: { nodes: number; perNode: number; publishers?: number; broker?: ClusterAccess; agentEnv?: Record<string, string> }): Promise<Fleet> {
+  const { adminUrl, amqpHosts }: ClusterAccess = broker ?? { adminUrl: MANAGEMENT_ADMIN_URL, amqpHosts: [AMQP_HOST] };
   const suffix = uniqueSuffix();
   const t = await createTestDatabase('mnfault');
   await migrate(t.sequelize, { info: () => undefined });
@@ -95,10 +108,10 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
   }
   const agentDb = await t.createUser(AGENT_GRANTS);
   const publisherDb = await t.createUser(PUBLISHER_GRANTS);
-  const vhost = await createTestVhost('mnfault');
+  const vhost = await createTestVhost('mnfault', { adminUrl, amqpHost: amqpHosts[0]! });
   const rabbitUsers: string[] = [];
   const publisherUser = `multinic-publisher-${suffix}`;
-  const publisherPw = await rabbitUser('publisher-user.sh', [publisherUser, vhost.vhost]);
+  const publisherPw = await rabbitUser(adminUrl, 'publisher-user.sh', [publisherUser, vhost.vhost]);
   rabbitUsers.push(publisherUser);
   const kube = await startKube({ nodes: names });
   const secrets = [t.password, agentDb.password, publisherDb.password, publisherPw, decodeURIComponent(new URL(vhost.url).password)];
@@ -107,7 +120,7 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
   const ports: Port[] = [];
   const applyScript = here('./apply-audit.mjs');
   for (const [index, name] of names.entries()) {
-    const nodePw = await rabbitUser('node-user.sh', [name, vhost.vhost]);
+    const nodePw = await rabbitUser(adminUrl, 'node-user.sh', [name, vhost.vhost]);
     rabbitUsers.push(`multinic-node-${name}`);
     secrets.push(nodePw);
     const root = await mkdtemp(join(tmpdir(), `multinic-fault-${index}-`));
@@ -120,7 +133,7 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
     const sysfs = await FakeSysfs.create(nics, root);
     const agent = new RoleProcess(`agent ${name}`, ['agent'], {
       ...dbEnv(agentDb),
-      AMQP_URL: amqpUrl(`multinic-node-${name}`, nodePw, vhost.vhost),
+      AMQP_URL: amqpUrl(amqpHosts, index, `multinic-node-${name}`, nodePw, vhost.vhost),
       AMQP_DECLARE_EXCHANGES: 'false',
       NODE_NAME: name,
       KUBECONFIG: kube.kubeconfigPath,
@@ -137,6 +150,7 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
       AGENT_NIC_WAIT: '2s',
       AGENT_MAX_RETRIES: '3',
       AGENT_RESYNC_INTERVAL: '20s',
+      ...agentEnv,
     });
     const node: FleetNode = { name, index, root, netplanDir, stateDir, sysfs, agent };
     fleetNodes.push(node);
@@ -148,7 +162,7 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
   ports.sort((a, b) => a.global - b.global);
   const publishers = Array.from({ length: publisherCount }, (_, i) => new RoleProcess(`publisher ${i + 1}`, ['publisher'], {
     ...dbEnv(publisherDb),
-    AMQP_URL: amqpUrl(publisherUser, publisherPw, vhost.vhost),
+    AMQP_URL: amqpUrl(amqpHosts, i, publisherUser, publisherPw, vhost.vhost),
     PUBLISHER_POLL_INTERVAL: '500ms',
     PUBLISHER_RESEND_AFTER: '3s',
     PUBLISHER_NODE_REFRESH: '5s',

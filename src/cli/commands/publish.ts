@@ -63,11 +63,13 @@ export function eventFromFlags(action: 'attach' | 'detach', flags: PublishFlags,
  * event waits there even before the agent starts), publishes persistent and mandatory,
  * and waits for the broker's confirm. One short-lived connection; a broker that refuses
  * or cannot be reached fails at the first attempt, and one that does not answer within
- * `timeoutMs`.
+ * `timeoutMs`. With several brokers of one cluster (`AMQP_URL` as a list) the connection
+ * tries them in turn (src/amqp/connection.ts) within the same `timeoutMs`.
  */
-export async function publishEvent(url: string, event: InterfaceEvent, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
+export async function publishEvent(urls: string | readonly string[], event: InterfaceEvent, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const conn = connectAmqp(url, { connectionName: `${PUBLISH_APP_ID} ${event.data.nodeName}`, log: quiet });
+  const url = typeof urls === 'string' ? urls : urls.join(', ');
+  const conn = connectAmqp(urls, { connectionName: `${PUBLISH_APP_ID} ${event.data.nodeName}`, log: quiet });
   try {
     await firstConnect(conn, timeoutMs).catch((err: unknown) => {
       throw new TransientError(`RabbitMQ at ${redactText(url)} is not reachable: ${redactText((err as Error).message)}`, { cause: err });
@@ -107,7 +109,7 @@ export interface Output {
 export async function runPublish(
   action: 'attach' | 'detach',
   flags: PublishFlags,
-  { amqpUrl, io = { out: process.stdout, err: process.stderr }, now }: { amqpUrl: string; io?: Output; now?: () => Date },
+  { amqpUrl, io = { out: process.stdout, err: process.stderr }, now }: { amqpUrl: string | readonly string[]; io?: Output; now?: () => Date },
 ): Promise<number> {
   let event: InterfaceEvent;
   try {

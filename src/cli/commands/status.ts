@@ -4,7 +4,8 @@ import type { GlobalOptions } from '../context.js';
 /**
  * `multinic status [--node N] [--json]`: interfaces configured / pending / failed per
  * node from the database, each node queue's depth and whether an agent consumes it,
- * and the dead-letter and unroutable counts, from the management API of AMQP_URL's vhost.
+ * and the dead-letter and unroutable counts, from the management API of AMQP_URL's vhost
+ * (the first of AMQP_MANAGEMENT_URL's brokers that answers).
  * Exit 1 with a line naming the unreachable source.
  */
 export function registerStatus(program: Command): void {

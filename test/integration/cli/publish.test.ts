@@ -85,4 +85,15 @@ describe('multinic publish (real RabbitMQ)', function () {
     expect(b.err()).to.match(/RabbitMQ at .* is not reachable/);
     expect(b.err()).to.not.include('secret');
   });
+
+  it('with several brokers of one cluster, fails over past an unreachable one; names every failure when none answers', async function () {
+    const down = (port: number) => vh.url.replace(/@[^/]+\//, `@127.0.0.1:${port}/`);
+    const b = buffers();
+    expect(await runPublish('attach', GOOD, { amqpUrl: [down(1), down(2), vh.url], io: b.io }), b.err()).to.equal(0);
+    expect((await ch.checkQueue(nodeQueueName(NODE))).messageCount).to.equal(1);
+    const none = buffers();
+    expect(await runPublish('attach', GOOD, { amqpUrl: [down(1), down(2)], io: none.io })).to.equal(1);
+    expect(none.err()).to.match(/127\.0\.0\.1:2\/.* is not reachable.*also failed: RabbitMQ at .*127\.0\.0\.1:1\//);
+    expect(none.err()).to.not.include(decodeURIComponent(new URL(vh.url).password));
+  });
 });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import amqplib from 'amqplib';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { QueryTypes } from 'sequelize';
 import { ManagementClient } from '../../../src/amqp/management.js';
 import { declareCore, declareNodeQueue, Exchanges, nodeQueueName } from '../../../src/amqp/topology.js';
@@ -9,6 +11,8 @@ import { collectStatus, formatStatus, StatusSourceError, type StatusReport } fro
 import { createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
 import { createTestVhost, type TestVhost } from '../../helpers/rabbitmq.js';
 import { waitFor } from '../../helpers/wait.js';
+
+const run = promisify(execFile);
 
 describe('multinic status (real MariaDB and RabbitMQ)', function () {
   let tdb: TestDatabase;
@@ -78,5 +82,23 @@ describe('multinic status (real MariaDB and RabbitMQ)', function () {
     expect(err).to.be.instanceOf(StatusSourceError);
     expect(err!.message).to.match(/RabbitMQ management API .*not reachable/);
     expect(err!.message).to.not.include('secret');
+  });
+
+  it('`multinic status` with several management URLs of a cluster asks the next when one is unreachable', async function () {
+    const db = tdb.db;
+    const env = {
+      PATH: process.env.PATH ?? '', MULTINIC_FROM_SOURCE: '1',
+      DB_HOST: db.host, DB_PORT: String(db.port), DB_USER: db.user, DB_PASSWORD: db.password, DB_NAME: db.name,
+      AMQP_URL: `${vh.url.replace(/@[^/]+\//, '@127.0.0.1:1/')},${vh.url}`,
+      AMQP_MANAGEMENT_URL: `${vh.managementUrl.replace(/@[^/]+\//, '@127.0.0.1:1/')},${vh.managementUrl}`,
+    };
+    const { stdout } = await run(process.execPath, ['bin/multinic.js', 'status', '--json'], { env });
+    const report = JSON.parse(stdout) as StatusReport;
+    expect(report.vhost).to.equal(vh.vhost);
+    expect(report.nodes.map((n) => n.queue.exists)).to.deep.equal([true, true]);
+    const down = await run(process.execPath, ['bin/multinic.js', 'status'], { env: { ...env, AMQP_MANAGEMENT_URL: 'http://guest:secret@127.0.0.1:1/,http://guest:secret@127.0.0.1:2/' } }).catch((e: { code: number; stderr: string }) => e);
+    expect(down).to.include({ code: 1 });
+    expect((down as { stderr: string }).stderr).to.match(/127\.0\.0\.1:2 is not reachable.*also failed: .*127\.0\.0\.1:1 is not reachable/);
+    expect((down as { stderr: string }).stderr).to.not.include('secret');
   });
 });
