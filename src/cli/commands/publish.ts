@@ -1,4 +1,4 @@
-import { connectAmqp, type AmqpConnectionManager } from '../../amqp/connection.js';
+import { connectAmqp, firstAnswering, type AmqpConnectionManager } from '../../amqp/connection.js';
 import { createAmqpBroker } from '../../amqp/publisher.js';
 import { InvalidEventError, TransientError } from '../../errors/errors.js';
 import { buildEvent, checkDataSchema, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
@@ -63,17 +63,24 @@ export function eventFromFlags(action: 'attach' | 'detach', flags: PublishFlags,
  * event waits there even before the agent starts), publishes persistent and mandatory,
  * and waits for the broker's confirm. One short-lived connection; a broker that refuses
  * or cannot be reached fails at the first attempt, and one that does not answer within
- * `timeoutMs`. With several brokers of one cluster (`AMQP_URL` as a list) the connection
- * tries them in turn (src/amqp/connection.ts) within the same `timeoutMs`.
+ * `timeoutMs`. With several brokers of one cluster (`AMQP_URL` as a list) each is tried
+ * in turn, each within `timeoutMs`, and every failure is named when none answers.
  */
 export async function publishEvent(urls: string | readonly string[], event: InterfaceEvent, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const url = typeof urls === 'string' ? urls : urls.join(', ');
-  const conn = connectAmqp(urls, { connectionName: `${PUBLISH_APP_ID} ${event.data.nodeName}`, log: quiet });
-  try {
-    await firstConnect(conn, timeoutMs).catch((err: unknown) => {
+  // One broker at a time, in the configured order: a one-shot command wants the first
+  // that answers, not amqp-connection-manager's endless round-robin.
+  const conn = await firstAnswering(typeof urls === 'string' ? [urls] : urls, async (url) => {
+    const candidate = connectAmqp(url, { connectionName: `${PUBLISH_APP_ID} ${event.data.nodeName}`, log: quiet });
+    try {
+      await firstConnect(candidate, timeoutMs);
+      return candidate;
+    } catch (err) {
+      await candidate.close().catch(() => undefined);
       throw new TransientError(`RabbitMQ at ${redactText(url)} is not reachable: ${redactText((err as Error).message)}`, { cause: err });
-    });
+    }
+  });
+  try {
     const broker = createAmqpBroker(conn, { appId: PUBLISH_APP_ID, publishTimeoutMs: timeoutMs, log: quiet });
     try {
       await broker.declareNodes([event.data.nodeName]);
