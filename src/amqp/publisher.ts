@@ -50,6 +50,9 @@ export interface AmqpBrokerOptions {
   log: Pick<Log, 'info' | 'warn'>;
 }
 
+/** Node queues declared at once (each on a channel of its own). */
+const DECLARE_CONCURRENCY = 16;
+
 /** The broker adapter plus what the entry point needs around it. */
 export interface AmqpBroker extends EventBroker {
   /** True while the confirm channel is open. */
@@ -128,7 +131,9 @@ export function createAmqpBroker(conn: AmqpConnectionManager, { appId, publishTi
     async declareNodes(nodes) {
       const src = source();
       if (!src) return;
-      for (const node of nodes) if (!usable.has(node)) await declareOne(src, node);
+      const todo = [...new Set(nodes)].filter((n) => !usable.has(n));
+      // A few at a time: each is a channel of its own, and a thousand at once would flood the broker.
+      for (let i = 0; i < todo.length; i += DECLARE_CONCURRENCY) await Promise.all(todo.slice(i, i + DECLARE_CONCURRENCY).map((n) => declareOne(src, n)));
     },
     async checkNodes(nodes) {
       const src = source();
