@@ -7,11 +7,12 @@
 # else a new random one printed once on stdout.
 #
 # Permissions (regexes over exchange and queue names):
-#   configure  ^multinic\.(events|dead|unroutable|inspect|node\..+)$   declare the exchanges, side queues and every node queue
-#   write      ^multinic\.(events|dead|unroutable|inspect|node\..+)$   publish events; bind queues to the exchanges
-#   read       ^multinic\.(events|dead|unroutable|inspect|node\..+)$   bindings need read on the source exchange, and RabbitMQ
-#                                                                requires read on a queue to declare it with a dead-letter
-#                                                                exchange (x-dead-letter-exchange), as node queues are
+#   configure  ^multinic\.(events|dead|unroutable|inspect|node\..+)$  declare the exchanges, side queues and every node queue
+#   write      ^multinic\.(events|dead|unroutable|inspect|node\..+)$  publish events; bind queues to the exchanges
+#   read       ^multinic\.(events|dead|unroutable|inspect|node\..+)$  bindings need read on the source exchange, and RabbitMQ
+#                                                                       requires read on a queue to declare it with a dead-letter
+#                                                                       exchange (x-dead-letter-exchange), as older releases'
+#                                                                       node queues are
 # So the publisher could consume a node queue; it never does, and it is the trusted
 # side. `multinic publish` (by hand) uses this user too.
 # Tag `policymaker`: the publisher sets the node queue policy (delivery limit,
