@@ -28,6 +28,8 @@ export async function startDbOnlyPublisher(opts: { db: Config['db']; lockName: s
   const broker: EventBroker = {
     isDeclared: (n) => declared.has(n),
     declareNodes: async (nodes) => void nodes.forEach((n) => declared.add(n)),
+    queueProblems: () => [],
+    queueDepth: async () => ({ messages: 0, consumers: 0 }),
     publish: async () => void published++,
   };
   const ports: PublisherPorts = {

@@ -7,13 +7,16 @@
 # else a new random one printed once on stdout.
 #
 # Permissions (regexes over exchange and queue names):
-#   configure  ^multinic\.(events|dead|unroutable|node\..+)$   declare the exchanges, side queues and every node queue
-#   write      ^multinic\.(events|dead|unroutable|node\..+)$   publish events; bind queues to the exchanges
-#   read       ^multinic\.(events|dead|unroutable|node\..+)$   bindings need read on the source exchange, and RabbitMQ
-#                                                                requires read on a queue to declare it with a dead-letter
-#                                                                exchange (x-dead-letter-exchange), as node queues are
+#   configure  ^multinic\.(events|dead|unroutable|inspect|node\..+)$  declare the exchanges, side queues and every node queue
+#   write      ^multinic\.(events|dead|unroutable|inspect|node\..+)$  publish events; bind queues to the exchanges
+#   read       ^multinic\.(events|dead|unroutable|inspect|node\..+)$  bindings need read on the source exchange, and RabbitMQ
+#                                                                       requires read on a queue to declare it with a dead-letter
+#                                                                       exchange (x-dead-letter-exchange), as older releases'
+#                                                                       node queues are
 # So the publisher could consume a node queue; it never does, and it is the trusted
 # side. `multinic publish` (by hand) uses this user too.
+# Tag `policymaker`: the publisher sets the node queue policy (delivery limit,
+# dead-lettering) through the management API (AMQP_MANAGEMENT_URL with this user).
 set -euo pipefail
 # shellcheck source=scripts/rabbitmq/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -32,8 +35,8 @@ if [[ -z "$password" ]]; then
 fi
 [[ "$password" != *[\"\\]* ]] || die "PUBLISHER_PASSWORD must not contain quotes or backslashes"
 
-names='multinic\\.(events|dead|unroutable|node\\..+)'
-api PUT "/users/$(urlencode "$user")" "{\"password\":\"${password}\",\"tags\":\"\"}"
+names='multinic\\.(events|dead|unroutable|inspect|node\\..+)'
+api PUT "/users/$(urlencode "$user")" "{\"password\":\"${password}\",\"tags\":\"policymaker\"}"
 api PUT "/permissions/$(urlencode "$vhost")/$(urlencode "$user")" \
   "{\"configure\":\"^${names}\$\",\"write\":\"^${names}\$\",\"read\":\"^${names}\$\"}"
 

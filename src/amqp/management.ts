@@ -10,6 +10,11 @@ export interface QueueInfo {
   consumers?: number;
   single_active_consumer_tag?: string;
   arguments?: Record<string, unknown>;
+  /** `classic`, `quorum` or `stream`. */
+  type?: string;
+  /** The policy that applies to the queue, if any. */
+  policy?: string;
+  effective_policy_definition?: Record<string, unknown>;
 }
 
 /** A client connection as the management API reports it. */
@@ -30,6 +35,15 @@ export class ManagementError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * Whether a management API failure should move a caller on to the next broker of a
+ * cluster: the broker is unreachable (status 0) or failing (5xx). A 4xx answer is the
+ * cluster's answer (bad credentials, no such vhost) and would be the same on every broker.
+ */
+export function isBrokerUnavailable(err: unknown): boolean {
+  return err instanceof ManagementError && (err.status === 0 || err.status >= 500);
 }
 
 /**
@@ -97,6 +111,18 @@ export class ManagementClient {
   /** Sets a user's configure / write / read regular expressions on a vhost. */
   async setPermissions(vhost: string, user: string, perms: { configure: string; write: string; read: string }): Promise<void> {
     await this.request('PUT', `/permissions/${ManagementClient.v(vhost)}/${encodeURIComponent(user)}`, perms);
+  }
+  /** Creates or replaces a policy on a vhost (needs the `policymaker` or `administrator` tag). */
+  async putPolicy(vhost: string, name: string, policy: { pattern: string; definition: Record<string, unknown>; priority: number; 'apply-to': string }): Promise<void> {
+    await this.request('PUT', `/policies/${ManagementClient.v(vhost)}/${encodeURIComponent(name)}`, policy);
+  }
+  async getPolicy(vhost: string, name: string): Promise<{ pattern: string; definition: Record<string, unknown>; priority: number; 'apply-to': string } | undefined> {
+    return this.request('GET', `/policies/${ManagementClient.v(vhost)}/${encodeURIComponent(name)}`);
+  }
+  async deletePolicy(vhost: string, name: string): Promise<void> {
+    await this.request('DELETE', `/policies/${ManagementClient.v(vhost)}/${encodeURIComponent(name)}`).catch((err: ManagementError) => {
+      if (err.status !== 404) throw err;
+    });
   }
   async listQueues(vhost: string): Promise<QueueInfo[]> {
     return (await this.request<QueueInfo[]>('GET', `/queues/${ManagementClient.v(vhost)}`)) ?? [];

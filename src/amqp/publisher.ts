@@ -1,12 +1,13 @@
 import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
-import { declareCore, declareNodeQueue, Exchanges } from './topology.js';
+import { declareCore, Exchanges, nodeQueueName } from './topology.js';
+import { checkNodeQueue, declareNodeQueueIsolated, type ChannelSource } from './node-queue.js';
 import { amqpPropertiesFor } from '../events/amqp-properties.js';
 import type { InterfaceEvent } from '../events/types.js';
 import { reasonOf } from '../errors/classify.js';
-import { TransientError } from '../errors/errors.js';
+import { TransientError, UnroutableError } from '../errors/errors.js';
 import type { Log } from '../log/logger.js';
-import type { EventBroker } from '../model/publisher-ports.js';
+import type { EventBroker, NodeQueueProblem } from '../model/publisher-ports.js';
 
 /**
  * MultiNIC's one AMQP publishing adapter. Events go out through `createAmqpBroker` (the
@@ -44,42 +45,52 @@ export interface AmqpBrokerOptions {
   appId: string;
   /** A publish not confirmed within this long fails (and goes again next cycle). Default 10 s. */
   publishTimeoutMs?: number;
-  log: Pick<Log, 'warn'>;
+  /** Also bind multinic.inspect for each declared node (the publisher does; default true). */
+  bindInspect?: boolean;
+  log: Pick<Log, 'info' | 'warn'>;
 }
+
+/** Node queues declared at once (each on a channel of its own). */
+const DECLARE_CONCURRENCY = 16;
 
 /** The broker adapter plus what the entry point needs around it. */
 export interface AmqpBroker extends EventBroker {
   /** True while the confirm channel is open. */
   connected(): boolean;
+  /** Passive check of these nodes' queues: marks existing ones usable without creating any (`multinic publish`). */
+  checkNodes(nodes: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Publishes events on a confirm channel of a self-healing connection. The contract
- * topology is declared in the channel's setup, and each node queue in a setup of its own,
- * so after a reconnect everything is declared again before any queued publish goes out.
+ * Publishes events on a confirm channel of a self-healing connection; the contract's
+ * exchanges and side queues are declared in the channel's setup, again after every
+ * reconnect. Node queues are declared each on a channel of their own
+ * (src/amqp/node-queue.ts), so one node's queue declared elsewhere with other arguments
+ * costs that node only; its state changes are logged once each. What this connection
+ * declared is forgotten on a reconnect and declared again before that node's next event.
+ * Every event is published mandatory; a basic.return (even the alternate exchange could not
+ * route it; RabbitMQ "Publisher Confirms": the return comes before the ack) fails the publish.
  */
-export function createAmqpBroker(conn: AmqpConnectionManager, { appId, publishTimeoutMs = 10_000, log }: AmqpBrokerOptions): AmqpBroker {
-  const declared = new Map<string, Promise<void>>();
-  // amqp-connection-manager runs all setups of a channel at once; a node queue's binding
-  // needs multinic.events, so every setup waits for this channel's core declaration.
-  const coreDeclared = new WeakMap<Channel, Promise<void>>();
-  const core = (ch: Channel): Promise<void> => {
-    let p = coreDeclared.get(ch);
-    if (!p) coreDeclared.set(ch, (p = declareCore(ch)));
-    return p;
-  };
+export function createAmqpBroker(conn: AmqpConnectionManager, { appId, publishTimeoutMs = 10_000, bindInspect = true, log }: AmqpBrokerOptions): AmqpBroker {
+  const usable = new Set<string>();
+  const problems = new Map<string, NodeQueueProblem>();
+  const returned = new Set<string>();
   const channel: ChannelWrapper = conn.createChannel({
     name: 'multinic-publisher',
     confirm: true,
     json: false,
     publishTimeout: publishTimeoutMs,
-    setup: (ch: ConfirmChannel) => core(ch),
+    setup: async (ch: ConfirmChannel) => {
+      ch.on('return', (msg) => {
+        const id = msg.properties.messageId as string | undefined;
+        if (id) returned.add(id);
+      });
+      await declareCore(ch as Channel);
+    },
   });
   let open = false;
   let lastError: string | undefined;
-  // A failed setup (e.g. a node queue declared elsewhere with other arguments: 406) is
-  // reported here; the wrapper retries on the next connection.
   channel.on('error', (err: unknown) => {
     const reason = reasonOf(err);
     if (reason !== lastError) log.warn({ reason }, 'RabbitMQ channel setup failed; will retry on reconnect');
@@ -88,28 +99,64 @@ export function createAmqpBroker(conn: AmqpConnectionManager, { appId, publishTi
   channel.on('connect', () => (open = true));
   channel.on('close', () => (open = false));
   conn.on('disconnect', () => (open = false));
+  // A queue may have been deleted while we were away: declare again after a reconnect.
+  conn.on('connect', () => usable.clear());
+
+  const source = (): ChannelSource | undefined => conn.connection;
+
+  const declareOne = async (src: ChannelSource, node: string): Promise<void> => {
+    let result;
+    try {
+      result = await declareNodeQueueIsolated(src, node, { inspect: bindInspect });
+    } catch (err) {
+      // Connection-level trouble (closed, 403): nothing learned about this queue; next cycle tries again.
+      log.warn({ node, reason: reasonOf(err) }, `could not declare ${nodeQueueName(node)}; retrying`);
+      return;
+    }
+    const before = problems.get(node);
+    if (result.ok) {
+      usable.add(node);
+      problems.delete(node);
+      if (before) log.info({ node, queue: result.queue }, `node queue ${result.queue} is usable again; its rows go out now`);
+      if (result.legacy && !before) log.info({ node, queue: result.queue }, `node queue ${result.queue} carries the pre-policy arguments: it works; see the README's upgrade step`);
+      return;
+    }
+    usable.delete(node);
+    problems.set(node, { node, queue: result.queue, message: result.message });
+    if (before?.message !== result.message) log.warn({ node, queue: result.queue, argument: result.argument }, `${result.message}; other nodes are not affected`);
+  };
 
   return {
-    isDeclared: (node) => declared.has(node),
+    isDeclared: (node) => usable.has(node),
     async declareNodes(nodes) {
-      await Promise.all(
-        nodes.map((node) => {
-          let p = declared.get(node);
-          if (!p) {
-            p = channel.addSetup(async (ch: ConfirmChannel) => {
-              await core(ch);
-              await declareNodeQueue(ch, node);
-            }).then(() => undefined);
-            // A failed declaration is tried again next time instead of being remembered as done.
-            p.catch(() => declared.delete(node));
-            declared.set(node, p);
-          }
-          return p;
-        }),
-      );
+      const src = source();
+      if (!src) return;
+      const todo = [...new Set(nodes)].filter((n) => !usable.has(n));
+      // A few at a time: each is a channel of its own, and a thousand at once would flood the broker.
+      for (let i = 0; i < todo.length; i += DECLARE_CONCURRENCY) await Promise.all(todo.slice(i, i + DECLARE_CONCURRENCY).map((n) => declareOne(src, n)));
+    },
+    async checkNodes(nodes) {
+      const src = source();
+      if (!src) return;
+      for (const node of nodes) if ((await checkNodeQueue(src, node)) !== undefined) usable.add(node);
+    },
+    queueProblems: () => [...problems.values()],
+    async queueDepth(node) {
+      const src = source();
+      if (!src) throw new TransientError('not connected to RabbitMQ');
+      const depth = await checkNodeQueue(src, node);
+      if (!depth) usable.delete(node);
+      return depth;
     },
     async publish(event: InterfaceEvent) {
-      await channel.publish(Exchanges.Events, event.data.nodeName, Buffer.from(JSON.stringify(event)), amqpPropertiesFor(event, appId));
+      const node = event.data.nodeName;
+      if (!usable.has(node)) {
+        throw new UnroutableError(
+          `no queue ${nodeQueueName(node)}: ${JSON.stringify(node)} is not a node MultiNIC knows (the publisher declares a queue for each node_table row); nothing published`,
+        );
+      }
+      await channel.publish(Exchanges.Events, node, Buffer.from(JSON.stringify(event)), amqpPropertiesFor(event, appId));
+      if (returned.delete(event.id)) throw new UnroutableError(`RabbitMQ returned event ${event.id} for ${node} as unroutable`);
     },
     connected: () => open,
     close: () => channel.close(),

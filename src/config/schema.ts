@@ -94,7 +94,8 @@ export const ConfigSchema = z.strictObject({
     pollInterval: duration,
     resendAfter: duration,
     batchSize: int(1, 100_000),
-    lockName: nonEmpty.max(64),
+    lockName: nonEmpty.max(64).optional(),
+    brokerGrace: duration,
     nodeRefresh: duration,
   }),
   agent: z.strictObject({

@@ -193,6 +193,12 @@ export class SequelizeInterfaceStore implements InterfaceStore {
     return { nodeName, known: Number(raw[0]!.known) > 0, rows };
   }
 
+  /** attached_node_name of every live node_table row, sorted; for suggestions when this node is missing. */
+  async listNodeNames(): Promise<string[]> {
+    const rows = await this.m.NodeRow.findAll({ attributes: ['attached_node_name'], where: { deleted_at: null }, order: [['attached_node_name', 'ASC']], raw: true });
+    return rows.map((r) => r.attached_node_name);
+  }
+
   async findNodeNames(name: string): Promise<string[]> {
     const rows = await this.m.NodeRow.findAll({
       attributes: ['attached_node_name'],

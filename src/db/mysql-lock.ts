@@ -1,8 +1,23 @@
+import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { Config } from '../config/schema.js';
 import { reasonOf } from '../errors/classify.js';
 import type { Log } from '../log/logger.js';
-import type { Leadership } from '../model/publisher-ports.js';
+import type { ReleasableLeadership } from '../model/publisher-ports.js';
+
+/** MySQL's longest user-level lock name (MySQL 8.0 reference, "Locking Functions": GET_LOCK). */
+const MAX_LOCK_NAME = 64;
+
+/**
+ * The default publisher lock name: `multinic-publisher:<database>`. A named lock is
+ * server-wide, so one name per database lets installations that share a MySQL server but
+ * not a database each have an active publisher. A name over 64 characters ends in a SHA-256
+ * prefix of the database name instead.
+ */
+export function defaultLockName(database: string): string {
+  const name = `multinic-publisher:${database}`;
+  return name.length <= MAX_LOCK_NAME ? name : `multinic-publisher:${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
+}
 
 export interface MysqlLeadershipOptions {
   db: Config['db'];
@@ -15,9 +30,13 @@ export interface MysqlLeadershipOptions {
 }
 
 /** Leadership plus the clean-up a graceful shutdown needs. */
-export interface MysqlLeadership extends Leadership {
+export interface MysqlLeadership extends ReleasableLeadership {
   /** Releases the lock (if held) and closes the lock connection. */
   close(): Promise<void>;
+  /** True while the lock connection answers (the last check worked); readiness reads it. */
+  healthy(): boolean;
+  /** The last lock check's failure, if it failed. */
+  lastFailure(): string | undefined;
 }
 
 /**
@@ -33,6 +52,7 @@ export function createMysqlLeadership({ db, lockName, log, timeoutMs = 3_000, on
   let leader = false;
   let announced: 'active' | 'standby' | undefined;
   let lastFailure: string | undefined;
+  let checked = false;
 
   const lose = (why: string) => {
     if (leader) {
@@ -92,6 +112,7 @@ export function createMysqlLeadership({ db, lockName, log, timeoutMs = 3_000, on
         }
         if (lastFailure !== undefined) log.info({ lockName }, 'lock connection works again');
         lastFailure = undefined;
+        checked = true;
       } catch (err) {
         const reason = reasonOf(err);
         drop(`lock check failed: ${reason}`);
@@ -101,6 +122,18 @@ export function createMysqlLeadership({ db, lockName, log, timeoutMs = 3_000, on
       return leader;
     },
     isLeader: () => leader,
+    healthy: () => checked && lastFailure === undefined,
+    lastFailure: () => lastFailure,
+    async release() {
+      const c = conn;
+      if (!leader || !c) return;
+      leader = false;
+      announced = undefined;
+      await c.query({ sql: 'SELECT RELEASE_LOCK(?)', values: [lockName], timeout: timeoutMs }).catch((err: unknown) => {
+        // The lock goes with the connection: end it rather than keep a lock we meant to give up.
+        drop(`releasing the lock failed: ${reasonOf(err)}`);
+      });
+    },
     async close() {
       const c = conn;
       conn = undefined;

@@ -52,3 +52,11 @@ export class HostError extends PermanentError {
 export class HostTransientError extends TransientError {
   override name = 'HostTransientError';
 }
+
+/**
+ * An event for a routing key no node queue carries: refused before publishing, so no
+ * queue is created for a name that is not a node (and nothing is lost: the caller keeps it).
+ */
+export class UnroutableError extends PermanentError {
+  override name = 'UnroutableError';
+}

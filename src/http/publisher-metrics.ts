@@ -10,6 +10,12 @@ export interface PublisherMetrics {
   malformed: Counter<never>;
   /** Resends skipped because the agent recorded the same generation and content as failed. */
   skippedFailed: Counter<never>;
+  /** Due resends not sent because the node's queue still held messages (the broker has a copy). */
+  resendsSkippedQueued: Counter<never>;
+  /** Rows held back in the last cycle, by reason: `unknown_node` (not in node_table) or `unusable_queue`. */
+  rowsWaiting: Gauge<'reason'>;
+  /** Node queues declared elsewhere with arguments MultiNIC cannot use; their nodes' rows wait. */
+  unusableNodeQueues: Gauge<never>;
   /** Rows needing work in the last complete sweep of the pending set. */
   pending: Gauge<never>;
   /** 1 while this replica holds the publisher lock. */
@@ -26,6 +32,9 @@ export function createPublisherMetrics(registry: Registry): PublisherMetrics {
     publishFailures: new Counter({ name: 'multinic_publisher_publish_failures_total', help: 'Publishes not confirmed by RabbitMQ; retried next cycle.', registers }),
     malformed: new Counter({ name: 'multinic_publisher_malformed_rows_total', help: 'Rows skipped because they cannot become a valid event (once per port, generation and content).', registers }),
     skippedFailed: new Counter({ name: 'multinic_publisher_resends_skipped_failed_total', help: 'Resends skipped because the agent recorded this generation and content as failed.', registers }),
+    resendsSkippedQueued: new Counter({ name: 'multinic_publisher_resends_skipped_queued_total', help: "Resends not sent because the node's queue still held messages.", registers }),
+    rowsWaiting: new Gauge({ name: 'multinic_publisher_rows_waiting', help: 'Rows held back in the last cycle: node not in node_table (unknown_node) or its queue unusable (unusable_queue).', labelNames: ['reason'] as const, registers }),
+    unusableNodeQueues: new Gauge({ name: 'multinic_publisher_unusable_node_queues', help: 'Node queues declared elsewhere with arguments MultiNIC cannot use.', registers }),
     pending: new Gauge({ name: 'multinic_publisher_pending_rows', help: 'Rows needing attach or detach work in the last complete sweep.', registers }),
     leader: new Gauge({ name: 'multinic_publisher_is_leader', help: '1 while this replica holds the publisher lock and publishes.', registers }),
     pollDuration: new Histogram({ name: 'multinic_publisher_poll_duration_seconds', help: 'Duration of one poll cycle.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),

@@ -3,10 +3,16 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Log } from '../log/logger.js';
 
+/** A check's answer with a line for the operator, e.g. `{ ok: true, detail: 'standby: another replica holds the lock' }`. */
+export interface ReadinessResult {
+  ok: boolean;
+  detail?: string;
+}
+
 /** One readiness condition, e.g. `{ name: 'amqp', check: () => trigger.consuming() }`. */
 export interface ReadinessCheck {
   name: string;
-  check: () => boolean | Promise<boolean>;
+  check: () => boolean | ReadinessResult | Promise<boolean | ReadinessResult>;
 }
 
 export interface HttpServerOptions {
@@ -27,16 +33,17 @@ export interface HttpServer {
 /** A check that does not answer within this long counts as failing, so /readyz never hangs a probe. */
 const CHECK_TIMEOUT_MS = 3_000;
 
-async function runCheck({ check }: ReadinessCheck): Promise<boolean> {
+async function runCheck({ check }: ReadinessCheck): Promise<ReadinessResult> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+  const timeout = new Promise<ReadinessResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
     timer.unref();
   });
   try {
-    return (await Promise.race([Promise.resolve().then(check), timeout])) === true;
+    const r = await Promise.race([Promise.resolve().then(check), timeout]);
+    return typeof r === 'object' && r !== null ? { ok: r.ok === true, ...(r.detail ? { detail: r.detail } : {}) } : { ok: r === true };
   } catch {
-    return false;
+    return { ok: false };
   } finally {
     clearTimeout(timer);
   }
@@ -50,7 +57,8 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 /**
  * Health and metrics over plain node:http (no framework, nothing to configure):
  * `GET /healthz` 200 `ok` while the process is alive; `GET /readyz` 200 when every check
- * passes, else 503 with `{ "ready": false, "failing": [names] }`; `GET /metrics` the
+ * passes, else 503 with `{ "ready": false, "failing": [names] }`, plus `"detail": { name: line }`
+ * for the checks that gave one (a standby publisher says so while ready); `GET /metrics` the
  * registry in Prometheus text format; anything else 404. Resolves once listening.
  */
 export async function startHttpServer({ port, host = '0.0.0.0', registry, readiness, log }: HttpServerOptions): Promise<HttpServer> {
@@ -59,9 +67,11 @@ export async function startHttpServer({ port, host = '0.0.0.0', registry, readin
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     if (path === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
     if (path === '/readyz') {
-      const results = await Promise.all(readiness.map(async (c) => ({ name: c.name, ok: await runCheck(c) })));
+      const results = await Promise.all(readiness.map(async (c) => ({ name: c.name, ...(await runCheck(c)) })));
       const failing = results.filter((r) => !r.ok).map((r) => r.name);
-      const body = JSON.stringify(failing.length ? { ready: false, failing } : { ready: true, checks: results.map((r) => r.name) });
+      const details = results.filter((r) => r.detail).map((r) => [r.name, r.detail!] as const);
+      const detail = details.length ? { detail: Object.fromEntries(details) } : {};
+      const body = JSON.stringify(failing.length ? { ready: false, failing, ...detail } : { ready: true, checks: results.map((r) => r.name), ...detail });
       return send(res, failing.length ? 503 : 200, 'application/json', `${body}\n`);
     }
     if (path === '/metrics') return send(res, 200, registry.contentType, await registry.metrics());

@@ -35,13 +35,39 @@ export interface NodeDirectory {
   listNodes(): Promise<string[]>;
 }
 
+/** A node queue as a passive declare reports it: ready messages and attached consumers. */
+export interface QueueDepth {
+  messages: number;
+  consumers: number;
+}
+
+/** A node whose queue exists with arguments MultiNIC cannot use; its rows wait in the database. */
+export interface NodeQueueProblem {
+  node: string;
+  queue: string;
+  /** One line naming the queue, the argument and the fix. */
+  message: string;
+}
+
 /** The broker side: node queues and confirmed publishes. */
 export interface EventBroker {
-  /** True once this node's queue has been declared by this process. */
+  /** True while this node's queue is known to exist with usable arguments (declared or checked on this connection). */
   isDeclared(node: string): boolean;
-  /** Declares these nodes' queues (contract arguments) now and again after every reconnect. */
+  /**
+   * Declares these nodes' queues, each on its own: a node whose queue was declared elsewhere
+   * with other arguments is reported (`queueProblems`) and stays undeclared, the others go on.
+   * Nodes already declared on this connection are skipped; while disconnected nothing happens.
+   */
   declareNodes(nodes: readonly string[]): Promise<void>;
-  /** Publishes to multinic.events with routing key = node; resolves when the broker confirmed. */
+  /** Node queues found unusable by the last declaration of each node. */
+  queueProblems(): NodeQueueProblem[];
+  /** Passive check of one node's queue (creates nothing); undefined when it does not exist. */
+  queueDepth(node: string): Promise<QueueDepth | undefined>;
+  /**
+   * Publishes to multinic.events with routing key = node; resolves when the broker confirmed.
+   * Refuses (UnroutableError) an event for a node whose queue does not exist: nothing is
+   * created for a name no node queue carries.
+   */
   publish(event: InterfaceEvent): Promise<void>;
 }
 
@@ -51,6 +77,12 @@ export interface Leadership {
   ensure(): Promise<boolean>;
   /** The last known state, updated at once when the lock connection is lost. */
   isLeader(): boolean;
+}
+
+/** Leadership that can be given up on purpose (the active replica that cannot reach the broker). */
+export interface ReleasableLeadership extends Leadership {
+  /** Gives the lock up now, keeping the lock connection; `ensure` may take it again later. */
+  release(): Promise<void>;
 }
 
 export interface PublisherSettings {
@@ -69,6 +101,12 @@ export interface PollMetrics {
   publishFailures: { inc(): void };
   malformed: { inc(): void };
   skippedFailed: { inc(): void };
+  /** A due resend not sent because the node's queue still holds messages. */
+  resendsSkippedQueued: { inc(): void };
+  /** Rows held back in the last cycle: node not in node_table, or its queue unusable. */
+  rowsWaiting: { set(labels: { reason: 'unknown_node' | 'unusable_queue' }, value: number): void };
+  /** Node queues found unusable (declared elsewhere with other arguments). */
+  unusableNodeQueues: { set(value: number): void };
   pending: { set(value: number): void };
   leader: { set(value: number): void };
   /** Starts timing one cycle; calling the returned function records it. */

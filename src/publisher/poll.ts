@@ -5,9 +5,10 @@ import { EventType, type InterfaceEventData } from '../events/types.js';
 import { reasonOf } from '../errors/classify.js';
 import type { PublisherPorts } from '../model/publisher-ports.js';
 import { Decision, PublishTracker, type Candidate } from './tracker.js';
+import { createGateState, gateWork, type GateState } from './gate.js';
 
 /** What the poll carries from one cycle to the next; built once by `createPollState`. */
-export interface PollState {
+export interface PollState extends GateState {
   tracker: PublishTracker;
   /** Keyset cursor: the last id of a full page, 0 at the start of a sweep. */
   cursor: number;
@@ -19,7 +20,8 @@ export interface PollState {
 }
 
 export function createPollState(resendAfterMs: number): PollState {
-  return { tracker: new PublishTracker(resendAfterMs), cursor: 0, sweepPending: 0, nextNodeRefreshAt: 0, wasLeader: false, lastPublishFailure: undefined };
+  const tracker = new PublishTracker(resendAfterMs);
+  return { ...createGateState(tracker), cursor: 0, sweepPending: 0, nextNodeRefreshAt: 0, wasLeader: false, lastPublishFailure: undefined };
 }
 
 /** What one cycle did, for tests and the benchmark. */
@@ -85,6 +87,7 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
     const nowMs = ports.now().getTime();
     if (nowMs >= state.nextNodeRefreshAt) {
       const nodes = await ports.nodes.listNodes();
+      state.knownNodes = new Set(nodes);
       await ports.broker.declareNodes(nodes);
       state.nextNodeRefreshAt = nowMs + settings.nodeRefreshMs;
     }
@@ -118,7 +121,7 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
       if (decision !== Decision.Skip) work.push({ candidate, data, decision, rawKey });
     }
 
-    const toPublish = await withoutKnownFailures(ports, work);
+    const toPublish = await gateWork(ports, state, await withoutKnownFailures(ports, work), nowMs);
     await publishAll(ports, state, toPublish, result);
 
     state.sweepPending += rows.length;
@@ -153,11 +156,6 @@ async function withoutKnownFailures(ports: PublisherPorts, work: Work[]): Promis
 async function publishAll(ports: PublisherPorts, state: PollState, work: Work[], result: CycleResult): Promise<void> {
   if (work.length === 0) return;
   const { broker, leader, log, metrics, settings } = ports;
-  // An event for a node whose queue is not declared yet would go to multinic.unroutable
-  // instead of waiting for the node's agent.
-  const undeclared = [...new Set(work.map((w) => w.data.nodeName))].filter((n) => !broker.isDeclared(n));
-  if (undeclared.length) await broker.declareNodes(undeclared);
-
   const failures = new Map<string, number>();
   await Promise.all(
     work.map(async ({ candidate, data, decision, rawKey }) => {

@@ -70,6 +70,15 @@ export class PublishTracker {
   }
 
   /**
+   * Counts a due resend as done without publishing: the broker still holds a copy (the
+   * node's queue is not empty), so the next look at this row is `resendAfterMs` from now.
+   */
+  postpone(portId: string, nowMs: number): void {
+    const s = this.sent.get(portId);
+    if (s) s.at = nowMs;
+  }
+
+  /**
    * True the first time a malformed row is seen with this (generation, content) key, so
    * its reason is logged once rather than every second; a change of the row reports again.
    */

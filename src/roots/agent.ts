@@ -18,6 +18,7 @@ import { startQueueTrigger, type QueueTrigger } from '../runtime/queue-trigger.j
 import { recordFailure } from '../agent/failure.js';
 import { handleInterfaceEvent } from '../agent/handler.js';
 import { resolveNodeName, type ResolvedNodeName } from '../agent/node-name.js';
+import { unknownNodeMessage } from '../agent/node-suggest.js';
 import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
 import { resyncNode } from '../agent/resync.js';
 import { createSerializer } from '../lib/serial.js';
@@ -101,6 +102,10 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     await sequelize.close().catch(() => undefined);
     throw err;
   }
+  if (!node.known) {
+    const known = await store.listNodeNames().catch(() => undefined);
+    if (known) log.error({ kubeName, dbName: node.dbName }, unknownNodeMessage(node.dbName, known));
+  }
   const metrics = createAgentMetrics(registry);
   const host =
     overrides.host ??
@@ -180,7 +185,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
   return {
     node,
     readiness: [
-      { name: 'amqp', check: () => connection.isConnected() && trigger.consuming() },
+      { name: 'amqp', check: () => ({ ok: connection.isConnected() && trigger.consuming(), detail: trigger.problem() }) },
       { name: 'database', check: async () => (await sequelize.query('SELECT 1'), true) },
     ],
     resyncNow: () => resync.runNow(),

@@ -1,5 +1,5 @@
 import { firstAnswering } from '../amqp/connection.js';
-import { ManagementClient, ManagementError } from '../amqp/management.js';
+import { isBrokerUnavailable, ManagementClient } from '../amqp/management.js';
 import type { Config } from '../config/schema.js';
 import { createSequelize } from '../db/index.js';
 import { vhostOf } from '../status/broker.js';
@@ -15,12 +15,14 @@ export async function readStatus(config: Config, node?: string): Promise<StatusR
   const db = createSequelize(config.db);
   // Several management URLs (one per broker of a cluster): the next is asked only when one is unreachable or failing (5xx).
   const brokers = config.amqp.managementUrl.map((u) => new ManagementClient(u));
-  const unreachable = (err: unknown) => err instanceof ManagementError && (err.status === 0 || err.status >= 500);
   try {
     return await collectStatus({
       db,
       dbLabel: config.db.socketPath ? `${config.db.socketPath} (${config.db.name})` : `${config.db.host}:${config.db.port}/${config.db.name}`,
-      management: { listQueues: (vhost) => firstAnswering(brokers, (b) => b.listQueues(vhost), unreachable) },
+      management: {
+        listQueues: (vhost) => firstAnswering(brokers, (b) => b.listQueues(vhost), isBrokerUnavailable),
+        peekMessages: (vhost, queue, count) => firstAnswering(brokers, (b) => b.peekMessages(vhost, queue, count), isBrokerUnavailable),
+      },
       vhost: vhostOf(config.amqp.url[0]!),
       node,
     });

@@ -52,7 +52,7 @@ export interface DeliveryContext<E, R extends HandlerResult> extends MessageHand
   node: string;
   /** In-process retries of a transient failure before the message goes back to the queue. */
   maxRetries: number;
-  /** Deliveries the broker allows before it dead-letters (the queue's x-delivery-limit). */
+  /** Deliveries the broker allows before it dead-letters (the node queue policy's delivery-limit, or an older queue's x-delivery-limit). */
   deliveryLimit: number;
   backoff: (attempt: number) => number;
   sleep: (ms: number) => Promise<void>;

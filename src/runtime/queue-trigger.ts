@@ -1,6 +1,8 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { AmqpConnectionManager } from '../amqp/connection.js';
-import { declareCore, declareNodeQueue, DELIVERY_LIMIT, Exchanges, nodeQueueName } from '../amqp/topology.js';
+import { declareCore, DELIVERY_LIMIT, Exchanges, nodeQueueName } from '../amqp/topology.js';
+import { declareNodeQueueIsolated, InequivalentQueueError } from '../amqp/node-queue.js';
+import { TransientError } from '../errors/errors.js';
 import { reasonOf } from '../errors/classify.js';
 import { createSerializer, type Serializer } from '../lib/serial.js';
 import type { Log } from '../log/logger.js';
@@ -45,6 +47,8 @@ export interface QueueTriggerOptions<E, R extends HandlerResult> extends Message
 export interface QueueTrigger {
   /** True only while a consumer is registered on a live channel (the readiness check). */
   consuming(): boolean;
+  /** Why the trigger cannot consume, when its queue exists with arguments it cannot use (names the queue, the argument, the fix). */
+  problem(): string | undefined;
   /** Cancels the consumer, waits for the message in hand to be settled, closes the channel. Idempotent. */
   stop(): Promise<void>;
 }
@@ -58,6 +62,8 @@ interface ChannelState {
 
 /** How long after losing its channel (with the connection still up) the trigger forces a reconnect. */
 const CHANNEL_RECOVERY_MS = 1_000;
+/** How often an unusable node queue is declared again (an operator may have fixed it). */
+const QUEUE_PROBLEM_RETRY_MS = 30_000;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -78,6 +84,7 @@ export async function startQueueTrigger<E, R extends HandlerResult>(opts: QueueT
   // A setup that keeps failing (exchanges not there yet, a 403) retries every second: one
   // log line per distinct reason, not one per attempt.
   let lastSetupFailure = '';
+  let problem: string | undefined;
   // Serialises handling across channels too: after a reconnect, the redelivery of a
   // message must not run beside the handler still busy with it on the old channel.
   const serialize = opts.serialize ?? createSerializer();
@@ -116,12 +123,33 @@ export async function startQueueTrigger<E, R extends HandlerResult>(opts: QueueT
   // A channel can close while the connection stays up (a channel error, the queue deleted
   // under us). amqp-connection-manager only rebuilds channels on a new connection, so force
   // one, unless a reconnect already gave us a fresh channel meanwhile.
-  const recoverLater = (state: ChannelState, why: string) => {
+  const recoverLater = (state: ChannelState, why: string, delayMs = CHANNEL_RECOVERY_MS) => {
     setTimeout(() => {
       if (stopping || current !== state || !connection.isConnected()) return;
       log.warn({ queue, why }, 'lost the consumer channel; reconnecting to restore it');
       connection.reconnect();
-    }, CHANNEL_RECOVERY_MS).unref();
+    }, delayMs).unref();
+  };
+
+  // The queue is declared on channels of its own (src/amqp/node-queue.ts): a queue declared
+  // elsewhere with other arguments closes those, not the consumer channel, and is reported
+  // plainly — the queue, the argument, the fix — once per distinct answer, then tried again.
+  const declareOwnQueue = async (state: ChannelState): Promise<void> => {
+    const model = connection.connection;
+    if (!model) throw new TransientError('not connected to RabbitMQ');
+    const result = await declareNodeQueueIsolated(model, node);
+    if (result.ok) {
+      if (problem !== undefined) log.info({ queue }, 'the node queue is usable again');
+      else if (result.legacy) log.info({ queue }, `${queue} carries the pre-policy arguments: it works; see the README's upgrade step`);
+      problem = undefined;
+      return;
+    }
+    const err = new InequivalentQueueError(result);
+    if (problem !== result.message) log.error({ queue, argument: result.argument, retryInMs: QUEUE_PROBLEM_RETRY_MS }, `cannot consume: ${result.message}`);
+    problem = result.message;
+    lastSetupFailure = reasonOf(err);
+    recoverLater(state, 'node queue unusable', QUEUE_PROBLEM_RETRY_MS);
+    throw err;
   };
 
   const setup = async (ch: ConfirmChannel): Promise<void> => {
@@ -136,7 +164,7 @@ export async function startQueueTrigger<E, R extends HandlerResult>(opts: QueueT
     if (stopping) return;
     if (declareExchanges) await declareCore(ch);
     else await checkSharedExchanges(ch);
-    await declareNodeQueue(ch, node);
+    await declareOwnQueue(state);
     await ch.prefetch(1);
     const { consumerTag } = await ch.consume(queue, (msg) => {
       if (msg === null) {
@@ -193,6 +221,7 @@ export async function startQueueTrigger<E, R extends HandlerResult>(opts: QueueT
 
   return {
     consuming: () => !stopping && !!current?.open && !!current.consumerTag,
+    problem: () => problem,
     stop: () => (stopped ??= stop()),
   };
 }

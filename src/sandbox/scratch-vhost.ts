@@ -1,4 +1,5 @@
 import type { ManagementClient } from '../amqp/management.js';
+import { applyNodeQueuePolicy } from '../amqp/policy.js';
 
 /** A throwaway resource (the demo's, a test's, the bench's), with the way to remove it again. */
 export interface Created {
@@ -12,7 +13,9 @@ export interface Created {
  * full rights on that vhost only; returns its amqp:// URL. `created` receives each piece
  * as soon as it exists, so an interruption half-way still cleans up. Deleting the vhost
  * removes its queues and exchanges; open connections are closed first so nothing lingers.
- * The demo and the tests' per-test vhosts both use it.
+ * The node queue policy (delivery limit, dead-lettering) is set as an operator's
+ * deployment would, so an agent alone gets it too. The demo and the tests' per-test vhosts
+ * both use it.
  */
 export async function createScratchVhost(
   management: ManagementClient,
@@ -29,6 +32,7 @@ export async function createScratchVhost(
   await management.putUser(vhost, password);
   created({ what: `RabbitMQ user ${vhost}`, remove: () => management.deleteUser(vhost) });
   await management.setPermissions(vhost, vhost, { configure: '.*', write: '.*', read: '.*' });
+  await applyNodeQueuePolicy(management, vhost);
   const url = `amqp://${encodeURIComponent(vhost)}:${encodeURIComponent(password)}@${amqpHost}/${encodeURIComponent(vhost)}`;
   return { vhost, user: vhost, url };
 }

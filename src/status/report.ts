@@ -1,6 +1,6 @@
 import { TransientError } from '../errors/errors.js';
 import { redactText } from '../log/redact.js';
-import { queryBroker, type QueueLister } from './broker.js';
+import { queryBroker, type NodeQueueStatus, type QueueLister } from './broker.js';
 import { queryInterfaceCounts, type StatusDb } from '../db/status-counts.js';
 
 /** One node's line of `multinic status`. */
@@ -8,7 +8,7 @@ export interface NodeStatus {
   node: string;
   inNodeTable: boolean;
   interfaces: { configured: number; pending: number; failed: number };
-  queue: { name: string; exists: boolean; messages: number; consumers: number; consuming: boolean };
+  queue: { name: string } & Omit<NodeQueueStatus, 'queue'>;
 }
 
 /** What `multinic status --json` prints. */
@@ -47,14 +47,15 @@ export async function collectStatus({ db, dbLabel, management, vhost, node }: St
   }
   let broker;
   try {
-    broker = await queryBroker(management, vhost, counts.map((c) => c.node));
+    broker = await queryBroker(management, vhost, counts.map((c) => c.node), node);
   } catch (err) {
     const msg = redactText((err as Error).message);
     throw new StatusSourceError(msg.includes('management API') ? msg : `RabbitMQ management API: ${msg}`, { cause: err });
   }
   return {
     vhost,
-    nodes: counts.map((c) => {
+    // Names with only a queue or unroutable events (not in node_table, no rows) follow the database's nodes.
+    nodes: [...counts, ...broker.otherNames.map((n) => ({ node: n, inNodeTable: false, configured: 0, pending: 0, failed: 0 }))].map((c) => {
       const { queue, ...q } = broker.queues.get(c.node)!;
       return { node: c.node, inNodeTable: c.inNodeTable, interfaces: { configured: c.configured, pending: c.pending, failed: c.failed }, queue: { name: queue, ...q } };
     }),
@@ -87,5 +88,10 @@ export function formatStatus(report: StatusReport): string {
   ];
   if ((report.deadLetters ?? 0) > 0) out.push('  -> inspect multinic.dead in the management UI; header x-multinic-error holds each reason');
   if ((report.unroutable ?? 0) > 0) out.push('  -> events for nodes with no queue: check the node name (routing key) against node_table');
+  const unroutableBy = report.nodes.filter((n) => n.queue.unroutable > 0).map((n) => `${n.node}: ${n.queue.unroutable}`);
+  if (unroutableBy.length) out.push(`  unroutable events by node name: ${unroutableBy.join(', ')}`);
+  for (const n of report.nodes.filter((x) => x.queue.problem)) out.push(`queue ${n.queue.name} is unusable: ${n.queue.problem}; its rows wait (README, "Upgrading node queues")`);
+  const legacy = report.nodes.filter((x) => x.queue.legacy).map((x) => x.queue.name);
+  if (legacy.length) out.push(`queues with the pre-policy arguments (they work; README, "Upgrading node queues"): ${legacy.join(', ')}`);
   return `${out.join('\n')}\n`;
 }

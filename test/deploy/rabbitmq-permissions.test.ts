@@ -3,7 +3,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
-import { declareCore, declareNodeQueue, Exchanges, nodeQueueName } from '../../src/amqp/topology.js';
+import { bindInspect, declareCore, declareNodeQueue, Exchanges, NODE_QUEUE_POLICY, nodeQueueName } from '../../src/amqp/topology.js';
+import { ManagementClient } from '../../src/amqp/management.js';
+import { applyNodeQueuePolicy } from '../../src/amqp/policy.js';
 import { uniqueSuffix } from '../helpers/ids.js';
 import { AMQP_HOST, createTestVhost, MANAGEMENT_ADMIN_URL, type TestVhost } from '../helpers/rabbitmq.js';
 
@@ -53,10 +55,12 @@ describe('RabbitMQ per-node credentials (scripts/rabbitmq)', function () {
   const conns: amqplib.ChannelModel[] = [];
   let nodeUrl = '';
   let publisherUrl = '';
+  let publisherPassword = '';
 
   before(async function () {
     vh = await createTestVhost('mnq');
-    publisherUrl = urlFor(publisherUser, await createUser('publisher-user.sh', [publisherUser, vh.vhost]), vh.vhost);
+    publisherPassword = await createUser('publisher-user.sh', [publisherUser, vh.vhost]);
+    publisherUrl = urlFor(publisherUser, publisherPassword, vh.vhost);
     nodeUrl = urlFor(`multinic-node-${nodeA}`, await createUser('node-user.sh', [nodeA, vh.vhost]), vh.vhost);
   });
 
@@ -84,6 +88,21 @@ describe('RabbitMQ per-node credentials (scripts/rabbitmq)', function () {
       await ch.waitForConfirms();
     });
     expect(err).to.equal(undefined);
+  });
+
+  it('lets the publisher user bind multinic.inspect and set the node queue policy through the management API', async function () {
+    const conn = await connect(publisherUrl);
+    const err = await refusal(conn, async (ch) => {
+      await declareCore(ch);
+      await declareNodeQueue(ch, nodeA);
+      await bindInspect(ch, nodeA);
+    });
+    expect(err).to.equal(undefined);
+    await vh.management.deletePolicy(vh.vhost, NODE_QUEUE_POLICY.name);
+    const admin = new URL(MANAGEMENT_ADMIN_URL);
+    const asPublisher = new ManagementClient(`${admin.protocol}//${encodeURIComponent(publisherUser)}:${encodeURIComponent(publisherPassword)}@${admin.host}/`);
+    await applyNodeQueuePolicy(asPublisher, vh.vhost);
+    expect(await vh.management.getPolicy(vh.vhost, NODE_QUEUE_POLICY.name)).to.deep.include({ pattern: NODE_QUEUE_POLICY.pattern });
   });
 
   it('lets a node user declare and consume its own queue and dead-letter to multinic.dead', async function () {

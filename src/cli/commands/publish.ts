@@ -1,6 +1,6 @@
 import { connectAmqp, firstAnswering, type AmqpConnectionManager } from '../../amqp/connection.js';
 import { createAmqpBroker } from '../../amqp/publisher.js';
-import { InvalidEventError, TransientError } from '../../errors/errors.js';
+import { InvalidEventError, TransientError, UnroutableError } from '../../errors/errors.js';
 import { buildEvent, checkDataSchema, EventType, validateEvent, type InterfaceEvent, type InterfaceEventData } from '../../events/index.js';
 import { redactText } from '../../log/redact.js';
 import { ExitCode } from '../context.js';
@@ -59,12 +59,14 @@ export function eventFromFlags(action: 'attach' | 'detach', flags: PublishFlags,
 
 /**
  * Publishes one event the way the publisher does, through the same adapter
- * (src/amqp/publisher.ts): declares the contract's topology and the node's queue (so the
- * event waits there even before the agent starts), publishes persistent and mandatory,
- * and waits for the broker's confirm. One short-lived connection; a broker that refuses
- * or cannot be reached fails at the first attempt, and one that does not answer within
- * `timeoutMs`. With several brokers of one cluster (`AMQP_URL` as a list) each is tried
- * in turn, each within `timeoutMs`, and every failure is named when none answers.
+ * (src/amqp/publisher.ts): declares the contract's exchanges, checks passively that the
+ * node's queue exists — it creates none: queues belong to node_table's nodes, declared by
+ * the publisher and the node's agent — publishes persistent and mandatory, and waits for
+ * the broker's confirm. Throws UnroutableError (nothing published) when the node has no
+ * queue. One short-lived connection; a broker that refuses or cannot be reached fails at
+ * the first attempt, and one that does not answer within `timeoutMs`. With several
+ * brokers of one cluster (`AMQP_URL` as a list) each is tried in turn, each within
+ * `timeoutMs`, and every failure is named when none answers.
  */
 export async function publishEvent(urls: string | readonly string[], event: InterfaceEvent, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<void> {
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -83,7 +85,7 @@ export async function publishEvent(urls: string | readonly string[], event: Inte
   try {
     const broker = createAmqpBroker(conn, { appId: PUBLISH_APP_ID, publishTimeoutMs: timeoutMs, log: quiet });
     try {
-      await broker.declareNodes([event.data.nodeName]);
+      await broker.checkNodes([event.data.nodeName]);
       await broker.publish(event);
     } finally {
       await broker.close().catch(() => undefined);
@@ -110,8 +112,8 @@ export interface Output {
 
 /**
  * The whole command as a function: validate, then (unless `dryRun`) publish, print the
- * event id. Returns the exit code: 0 published, 2 bad input (nothing published),
- * 1 the broker failed.
+ * event id. Returns the exit code: 0 published, 2 bad input or a node with no queue
+ * (nothing published), 1 the broker failed.
  */
 export async function runPublish(
   action: 'attach' | 'detach',
@@ -134,7 +136,8 @@ export async function runPublish(
     await publishEvent(amqpUrl, event);
   } catch (err) {
     io.err.write(`multinic publish: ${(err as Error).message}\n`);
-    return ExitCode.Failure;
+    // A node with no queue is bad input, like a bad flag: nothing was published.
+    return err instanceof UnroutableError ? ExitCode.Usage : ExitCode.Failure;
   }
   io.out.write(`${event.id}\n`);
   return ExitCode.Ok;

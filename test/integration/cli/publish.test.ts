@@ -70,6 +70,17 @@ describe('multinic publish (real RabbitMQ)', function () {
     });
   }
 
+  it('refuses a node that has no queue with exit 2, creates no queue, and publishes nothing', async function () {
+    const b = buffers();
+    const code = await runPublish('attach', { ...GOOD, node: 'worker-node-9' }, { amqpUrl: vh.url, io: b.io });
+    expect(code).to.equal(2);
+    expect(b.err().trim().split('\n')).to.have.length(1);
+    expect(b.err()).to.include('no queue multinic.node.worker-node-9').and.include('nothing published');
+    expect(await vh.management.getQueue(vh.vhost, nodeQueueName('worker-node-9'))).to.equal(undefined);
+    const unroutable = await vh.management.getQueue(vh.vhost, 'multinic.unroutable');
+    expect(unroutable?.messages ?? 0).to.equal(0);
+  });
+
   it('prints the event and publishes nothing with --dry-run', async function () {
     const b = buffers();
     expect(await runPublish('detach', { ...GOOD, address: undefined, dryRun: true }, { amqpUrl: vh.url, io: b.io })).to.equal(0);

@@ -77,6 +77,42 @@ describe('multinic status (real MariaDB and RabbitMQ)', function () {
     expect(json).to.have.keys('vhost', 'nodes', 'deadLetters', 'unroutable');
   });
 
+  it('lists queues and unroutable events of names not in node_table, and queues MultiNIC cannot use', async function () {
+    const c = await conn.createConfirmChannel();
+    await c.assertQueue(nodeQueueName('stray-node'), { durable: true });
+    await c.bindQueue(nodeQueueName('stray-node'), Exchanges.Events, 'stray-node');
+    c.publish(Exchanges.Events, 'stray-node', Buffer.from('{}'));
+    c.publish(Exchanges.Events, 'ghost-node', Buffer.from('{}'));
+    c.publish(Exchanges.Events, 'ghost-node', Buffer.from('{}'));
+    await c.waitForConfirms();
+    await c.close();
+    try {
+      const report = await waitFor('statistics of the new messages', async () => {
+        const r = await collect();
+        const stray = r.nodes.find((n) => n.node === 'stray-node');
+        return stray?.queue.messages === 1 && r.unroutable === 2 ? r : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 500 });
+      const ghost = report.nodes.find((n) => n.node === 'ghost-node')!;
+      expect(ghost).to.deep.include({ inNodeTable: false });
+      expect(ghost.queue).to.include({ exists: false, unroutable: 2 });
+      const stray = report.nodes.find((n) => n.node === 'stray-node')!;
+      expect(stray.inNodeTable).to.equal(false);
+      expect(stray.queue.problem).to.match(/classic queue/);
+      const text = formatStatus(report);
+      expect(text).to.match(/ghost-node \(not in node_table\)/);
+      expect(text).to.include('unroutable events by node name: ghost-node: 2');
+      expect(text).to.include('queue multinic.node.stray-node is unusable');
+      expect((await collect('ghost-node')).nodes.map((n) => n.node)).to.deep.equal(['ghost-node']);
+      // Reading multinic.unroutable put its messages back.
+      expect((await collect()).unroutable).to.equal(2);
+    } finally {
+      const d = await conn.createChannel();
+      await d.deleteQueue(nodeQueueName('stray-node'));
+      await d.purgeQueue('multinic.unroutable');
+      await d.close();
+    }
+  });
+
   it('names the management API when it is unreachable', async function () {
     const err = await collect(undefined, 'http://guest:secret@127.0.0.1:1/').then(() => undefined, (e: Error) => e);
     expect(err).to.be.instanceOf(StatusSourceError);

@@ -15,7 +15,7 @@ export interface PublisherEnv {
   /** Environment variables that point a `multinic publisher` child process at this env. */
   env: Record<string, string>;
   config(overrides?: Record<string, unknown>): Config;
-  start(overrides?: Record<string, unknown>): RunningPublisher & { records: () => Array<Record<string, unknown>> };
+  start(overrides?: Record<string, unknown>): RunningPublisher & { records: () => Array<Record<string, unknown>>; registry: Registry };
   addNode(name: string): Promise<void>;
   addInterface(port: string, node: string, over?: Record<string, unknown>): Promise<void>;
   sql(text: string, replacements?: unknown[]): Promise<Array<Record<string, unknown>>>;
@@ -73,6 +73,7 @@ export async function createPublisherEnv(): Promise<PublisherEnv> {
     DB_PASSWORD: t.db.password,
     DB_NAME: t.db.name,
     AMQP_URL: v.url,
+    AMQP_MANAGEMENT_URL: v.managementUrl,
     HTTP_PORT: '0',
     PUBLISHER_POLL_INTERVAL: '100ms',
     PUBLISHER_NODE_REFRESH: '500ms',
@@ -90,9 +91,10 @@ export async function createPublisherEnv(): Promise<PublisherEnv> {
     config,
     start(overrides = {}) {
       const { log, records } = createRingLogger('publisher');
-      const p = startPublisher({ config: config(overrides), log, registry: new Registry() });
+      const registry = new Registry();
+      const p = startPublisher({ config: config(overrides), log, registry });
       running.push(p);
-      return Object.assign(p, { records });
+      return Object.assign(p, { records, registry });
     },
     async addNode(name) {
       await t.sequelize.query('INSERT INTO node_table (attached_node_id, attached_node_name, created_at) VALUES (?, ?, NOW(3))', { replacements: [`id-${name}`, name] });

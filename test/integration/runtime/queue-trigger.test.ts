@@ -2,7 +2,7 @@ import amqplib, { type Channel, type ChannelModel, type ConsumeMessage, type Get
 import { expect } from 'chai';
 import type { HandlerOutcome } from '../../../src/model/ports.js';
 import { connectAmqp, type AmqpConnectionManager } from '../../../src/amqp/connection.js';
-import { declareCore, declareNodeQueue, DELIVERY_LIMIT, Exchanges, nodeQueueName, Queues } from '../../../src/amqp/topology.js';
+import { declareCore, declareNodeQueue, DELIVERY_LIMIT, Exchanges, LEGACY_NODE_QUEUE_ARGUMENTS, nodeQueueName, Queues } from '../../../src/amqp/topology.js';
 import { PermanentError, TransientError } from '../../../src/errors/errors.js';
 import { amqpPropertiesFor } from '../../../src/events/amqp-properties.js';
 import type { InterfaceEvent } from '../../../src/events/types.js';
@@ -61,6 +61,18 @@ describe('queue trigger (real RabbitMQ)', function () {
     return trigger;
   }
 
+  /** A trigger on another node's queue, not waited for: its queue may be unusable. */
+  function startFor(node: string): Promise<QueueTrigger> {
+    return startQueueTrigger({
+      connection: conn,
+      node,
+      ...interfaceEventParsing({ acceptNodeNames: [node], maxMessageBytes: 4096 }),
+      handler: async () => OK,
+      maxRetries: 0,
+      log: ring.log,
+    });
+  }
+
   function publish(event: InterfaceEvent): void {
     ch.publish(Exchanges.Events, NODE, Buffer.from(JSON.stringify(event)), amqpPropertiesFor(event, 'test'));
   }
@@ -103,6 +115,26 @@ describe('queue trigger (real RabbitMQ)', function () {
     await reader.close();
     expect(first.properties.messageId, 'a message was left unacknowledged').to.equal('sentinel');
   }
+
+  it('fails plainly on its queue declared elsewhere as a classic queue: names the queue, the argument and the fix, and consumes once it is fixed', async () => {
+    const other = 'worker-7';
+    await ch.assertQueue(nodeQueueName(other), { durable: true });
+    trigger = await startFor(other);
+    const problem = await waitFor('the problem', () => trigger!.problem());
+    expect(problem).to.include('multinic.node.worker-7').and.include('x-single-active-consumer').and.include('delete');
+    expect(trigger.consuming()).to.equal(false);
+    expect(ring.records().filter((r) => r.level === 50 && String(r.msg).includes('cannot consume'))).to.have.length(1);
+    // The agent's other channels are unharmed: the connection is still up.
+    expect(conn.isConnected()).to.equal(true);
+  });
+
+  it('consumes a queue declared the pre-policy way (x-dead-letter-exchange, x-delivery-limit arguments)', async () => {
+    const other = 'worker-8';
+    await ch.assertQueue(nodeQueueName(other), { durable: true, arguments: { ...LEGACY_NODE_QUEUE_ARGUMENTS } });
+    trigger = await startFor(other);
+    await waitFor('the trigger to consume', () => trigger!.consuming());
+    expect(trigger.problem()).to.equal(undefined);
+  });
 
   it('hands a valid event to the handler and acknowledges it', async () => {
     const seen: InterfaceEvent[] = [];

@@ -28,7 +28,8 @@ describe('loadConfig', () => {
   it('fills every default, including the documented publisher ones', () => {
     const c = loadConfig();
     expect(c.db.name).to.equal('multinic_db');
-    expect(c.publisher).to.deep.equal({ pollInterval: 1000, resendAfter: 60_000, batchSize: 5000, lockName: 'multinic-publisher', nodeRefresh: 30_000 });
+    // No lock name: the publisher derives one per database (defaultLockName, src/db/mysql-lock.ts).
+    expect(c.publisher).to.deep.equal({ pollInterval: 1000, resendAfter: 60_000, batchSize: 5000, brokerGrace: 30_000, nodeRefresh: 30_000 });
     expect(c.agent.resyncInterval).to.equal(300_000);
   });
 

@@ -37,8 +37,12 @@ export function fakePorts({ batchSize = 100 } = {}) {
   const state = {
     rows: [] as InterfaceRowWithSubnet[],
     failed: [] as FailedOutcome[],
-    nodes: [] as string[],
+    /** node_table: the nodes `pendingRow` uses by default. */
+    nodes: ['node-0', 'node-1'] as string[],
     declared: new Set<string>(),
+    /** What a passive declare of a node's queue answers; a node not listed has an empty queue. */
+    depths: new Map<string, { messages: number; consumers: number } | undefined>(),
+    depthChecks: 0,
     published: [] as InterfaceEvent[],
     publishError: undefined as Error | undefined,
     leader: true,
@@ -61,6 +65,11 @@ export function fakePorts({ batchSize = 100 } = {}) {
       isDeclared: (n) => state.declared.has(n),
       async declareNodes(nodes) {
         for (const n of nodes) state.declared.add(n);
+      },
+      queueProblems: () => [],
+      async queueDepth(node) {
+        state.depthChecks++;
+        return state.depths.has(node) ? state.depths.get(node) : { messages: 0, consumers: 0 };
       },
       async publish(event) {
         if (!state.declared.has(event.data.nodeName)) throw new Error(`node ${event.data.nodeName} not declared before publish`);

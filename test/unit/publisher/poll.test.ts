@@ -29,12 +29,37 @@ describe('pollOnce', () => {
     expect(state.published.map((e) => e.type)).to.deep.equal([EventType.Detach]);
   });
 
-  it('declares the queue of a node missing from node_table before its first publish', async () => {
+  it('never declares a queue for a node missing from node_table: its rows wait, logged once, and go once it appears', async () => {
+    const { ports, state, records } = fakePorts();
+    const poll = createPollState(RESEND);
+    state.rows = [pendingRow(1, { attached_node_name: 'new-node' }), pendingRow(2)];
+    await pollOnce(ports, poll);
+    await pollOnce(ports, poll);
+    expect(state.published.map((e) => e.data.nodeName)).to.deep.equal(['node-0']);
+    expect(state.declared.has('new-node')).to.equal(false);
+    expect(records().filter((r) => String(r.msg).includes('"new-node"') && String(r.msg).includes('node_table has no such node'))).to.have.length(1);
+    state.nodes.push('new-node');
+    state.nowMs += 30_000;
+    await pollOnce(ports, poll);
+    expect(state.published.map((e) => e.data.nodeName)).to.deep.equal(['node-0', 'new-node']);
+  });
+
+  it('resends a still-pending row only when its node queue holds no message: one copy per generation whatever the downtime', async () => {
     const { ports, state } = fakePorts();
-    state.rows = [pendingRow(1, { attached_node_name: 'new-node' })];
-    await pollOnce(ports, createPollState(RESEND));
+    const poll = createPollState(RESEND);
+    state.rows = [pendingRow(1)];
+    await pollOnce(ports, poll);
+    state.depths.set('node-1', { messages: 1, consumers: 0 });
+    for (let i = 0; i < 100; i++) {
+      state.nowMs += RESEND;
+      await pollOnce(ports, poll);
+    }
     expect(state.published).to.have.length(1);
-    expect(state.declared.has('new-node')).to.equal(true);
+    expect(state.depthChecks).to.equal(100);
+    state.depths.set('node-1', { messages: 0, consumers: 1 });
+    state.nowMs += RESEND;
+    await pollOnce(ports, poll);
+    expect(state.published).to.have.length(2);
   });
 
   it('does not publish an unchanged row again, but does after resendAfter or a change', async () => {
