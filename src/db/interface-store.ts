@@ -161,8 +161,14 @@ export class SequelizeInterfaceStore implements InterfaceStore {
     return (await this.updater.update(this.m.MultiInterface, { netplan_success: value }, where)) === 1;
   }
 
+  /**
+   * Records the port's last outcome. A removal never overwrites another node's
+   * 'configured' record: after a move that record is how the publisher knows where the
+   * port lives (and where to send the next move's detach), and the old node's removal
+   * may land after the new node configured it.
+   */
   async recordOutcome(record: PortOutcomeRecord): Promise<void> {
-    await this.m.PortState.upsert({
+    const values = {
       port_id: record.portId,
       node_name: record.nodeName,
       generation: record.generation,
@@ -172,7 +178,16 @@ export class SequelizeInterfaceStore implements InterfaceStore {
       last_error: record.lastError === null ? null : record.lastError.slice(0, 1000),
       event_id: record.eventId,
       updated_at: this.now(),
+    };
+    if (record.outcome !== 'removed') {
+      await this.m.PortState.upsert(values);
+      return;
+    }
+    const { port_id: _port, ...changes } = values;
+    const [updated] = await this.m.PortState.update(changes, {
+      where: { port_id: record.portId, [Op.not]: { node_name: { [Op.ne]: record.nodeName }, outcome: 'configured' } },
     });
+    if (updated === 0) await this.m.PortState.findOrCreate({ where: { port_id: record.portId }, defaults: values });
   }
 
   /**
