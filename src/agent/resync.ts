@@ -91,7 +91,8 @@ async function reconcileRow(row: PortRow, here: ConfiguredInterface | undefined,
   }
   // An invalid live row is left as it is (its file, if any, too); the Node shows why.
   if (isInvalid(row.data)) return;
-  const data = row.data;
+  // Written back against the row's own spelling of this node (the data carries the event form).
+  const data = { ...row.data, nodeName: row.nodeName ?? row.data.nodeName };
   if (here && sameContent(here, data)) {
     const failureShown = row.lastFailure && row.lastFailure.generation >= row.generation;
     if (!row.netplanSuccess || failureShown) {

@@ -111,7 +111,8 @@ function mapRow(row: InterfaceRowWithSubnet): InterfaceEventData | Invalid {
     return { error: `mtu ${row.mtu} is outside ${MTU_MIN}-${MTU_MAX}` };
   }
   const draft: InterfaceEventData = {
-    nodeName: row.attached_node_name,
+    // One trailing dot is the absolute form of the same name (RFC 1034 §3.1); events carry the relative one.
+    nodeName: row.attached_node_name.endsWith('.') ? row.attached_node_name.slice(0, -1) : row.attached_node_name,
     portId: row.port_id,
     macAddress: row.macaddress,
     subnetId: row.subnet_id,

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { interfaceEventParsing } from '../../../src/agent/delivery.js';
 import { handleInterfaceEvent, staleReason } from '../../../src/agent/handler.js';
 import { resyncNode } from '../../../src/agent/resync.js';
 import { attachEvent, configuredFrom, detachEvent, GEN, interfaceData, rowFor } from '../../helpers/builders.js';
@@ -79,6 +80,17 @@ describe('agent: a spelling never wipes a node', () => {
     const outcome = await handleInterfaceEvent(attachEvent({ ...a, nodeName: 'worker-1' }), ports);
     expect(outcome.result).to.equal('configured');
     expect(store.rows.get(a.portId)!.netplanSuccess).to.equal(true);
+  });
+});
+
+describe('agent: events for its node under any spelling', () => {
+  const { parse } = interfaceEventParsing({ acceptNodeNames: ['worker-1.novalocal', 'worker-1'], maxMessageBytes: 65536 });
+  const body = (nodeName: string) => JSON.stringify(attachEvent(interfaceData({ nodeName })));
+  it('accepts WORKER-1 and worker-1.novalocal, refuses worker-10 and worker-2.novalocal', () => {
+    expect(parse(Buffer.from(body('WORKER-1'))).data.nodeName).to.equal('WORKER-1');
+    expect(parse(Buffer.from(body('worker-1.novalocal'))).data.nodeName).to.equal('worker-1.novalocal');
+    expect(() => parse(Buffer.from(body('worker-10')))).to.throw(/event is for node "worker-10"/);
+    expect(() => parse(Buffer.from(body('worker-2.novalocal')))).to.throw(/event is for node/);
   });
 });
 
