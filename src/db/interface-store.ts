@@ -206,7 +206,7 @@ export class SequelizeInterfaceStore implements InterfaceStore {
        UNION ALL SELECT DISTINCT attached_node_name, 0 FROM multi_interface WHERE attached_node_name IS NOT NULL`,
       { type: QueryTypes.SELECT },
     );
-    const nodeTable = names.filter((n) => Number(n.in_table) === 1).map((n) => n.name);
+    const nodeTable = names.filter((n) => Number(n.in_table) === 1).map((n) => n.name).sort();
     const spellings = new Set([nodeName]);
     const unaccounted: string[] = [];
     for (const { name, in_table } of names) {
