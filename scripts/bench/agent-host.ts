@@ -123,7 +123,7 @@ async function main(): Promise<void> {
         markRemoved: (d) => inner.markRemoved(d),
         recordOutcome: (r) => inner.recordOutcome(r),
         listNodePorts: (name) => inner.listNodePorts(name),
-        findNodeNames: (name) => inner.findNodeNames(name),
+        listNodeNames: () => inner.listNodeNames(),
       };
       const ports: AgentPorts = { store, host, nodes: timer.wrap('kube', createLoggingNodePatcher(nodeLog), ['patchInterfaces']), log: nodeLog, node: { kubeName: node, dbName: node }, now: () => new Date() };
       const serial = createSerializer();

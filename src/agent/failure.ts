@@ -2,6 +2,7 @@ import { reasonOf } from '../errors/classify.js';
 import { contentDigest } from '../events/build.js';
 import type { InterfaceEvent } from '../events/types.js';
 import { computeNodeState } from './node-state.js';
+import { unaccountedRows } from './patch-node.js';
 import type { AgentPorts } from '../model/ports.js';
 
 /**
@@ -39,7 +40,8 @@ export async function recordFailure(event: InterfaceEvent, err: unknown, ports: 
       return undefined;
     });
     const shown = nodePorts?.rows.some((r) => r.portId === data.portId && !r.deleted && r.lastFailure && r.lastFailure.generation >= r.generation);
-    const state = computeNodeState({ ports: nodePorts, configured, extraErrors: shown ? [] : [`port ${data.portId}: ${reason}`] });
+    const unaccounted = nodePorts ? await unaccountedRows(ports, nodePorts, configured) : [];
+    const state = computeNodeState({ ports: nodePorts, configured, extraErrors: [...(shown ? [] : [`port ${data.portId}: ${reason}`]), ...unaccounted] });
     await ports.nodes.patchInterfaces(ports.node.kubeName, state);
   } catch (e) {
     errors.push(e);

@@ -2,32 +2,57 @@ import { contentDigest } from '../events/build.js';
 import { isInvalid } from '../events/network.js';
 import { EventType, type InterfaceEvent, type InterfaceEventData } from '../events/types.js';
 import { patchNodeState } from './patch-node.js';
-import type { AgentPorts, HandlerOutcome, PortRow } from '../model/ports.js';
+import type { AgentPorts, ConfiguredInterface, HandlerOutcome, PortRow } from '../model/ports.js';
+import { rowOwner, type RowOwner } from '../model/node-identity.js';
+
+/** What `staleReason` weighs an event against, besides the row. */
+export interface StaleContext {
+  /** This node's node_table name (or NODE_DB_NAME). */
+  thisNode: string;
+  /** node_table's live names; needed only when the row's spelling differs from `thisNode`. */
+  nodeTable?: readonly string[];
+  /** What this host configured for the port, when there is no row (external tooling). */
+  configured?: ConfiguredInterface;
+}
 
 /**
- * Why an event is stale against the row the database holds now, or null when it should
- * be applied. The row wins: an attach older than the row, for a deleted row, for a row
- * now on another node, or of the row's generation with other content (two edits within
- * one second share a generation; the publisher sends the row's content) is stale; so is
- * a detach of a row that is live again at the event's generation or later. No row at
- * all means external tooling manages the port: the event is applied as it stands.
+ * Why an event is stale, or null when it should be applied. Content decides, not the
+ * clock: a row version (modified_at) can move backwards (writers in different session
+ * time zones, local-time DATETIME across a DST change, a clock step), so an attach whose
+ * content is not the row's current content is stale whatever its generation — the row
+ * (and resync) win, and the row's own event follows. Generations order only events of
+ * equal content (an older one is stale) and external events with no row (older than
+ * what the host has from that tooling is stale).
+ *
+ * Whose the row is follows the one identity rule (src/model/node-identity.ts), and a
+ * detach removes only on positive evidence: the row is deleted (or its subnet is), or it
+ * names another node that node_table knows. A live row naming no known node, or several,
+ * refuses the detach: nothing is removed and the reason is returned.
  */
-export function staleReason(event: InterfaceEvent, row: PortRow | undefined, dbName: string): string | null {
-  if (!row) return null;
+export function staleReason(event: InterfaceEvent, row: PortRow | undefined, context: StaleContext | string): string | null {
+  const { thisNode, nodeTable = [], configured } = typeof context === 'string' ? { thisNode: context } : context;
   const gen = event.data.generation;
+  const kind = event.type === EventType.Detach ? 'detach' : 'attach';
+  if (!row) {
+    if (configured && configured.generation > gen) {
+      return `${kind} of generation ${gen}, older than the generation ${configured.generation} configured here (no row: generations order external events)`;
+    }
+    return null;
+  }
+  const owner: RowOwner = row.nodeName === thisNode ? { owner: 'this' } : rowOwner(row.nodeName, thisNode, nodeTable);
   if (event.type === EventType.Detach) {
-    const liveHere = !row.deleted && row.nodeName === dbName;
-    return liveHere && row.generation >= gen ? `detach of generation ${gen}, but the row is live again (generation ${row.generation})` : null;
+    if (row.deleted || owner.owner === 'other') return null;
+    if (owner.owner === 'this') return `detach of generation ${gen}, but the row is live again on this node (generation ${row.generation}); the row wins`;
+    return `detach refused, nothing removed: ${owner.reason}`;
   }
   if (row.deleted) return `attach of generation ${gen}, but the row is deleted (generation ${row.generation})`;
-  if (row.nodeName !== dbName) return `attach for ${dbName}, but the row is now attached to ${JSON.stringify(row.nodeName)}`;
-  if (gen < row.generation) return `attach of generation ${gen}, older than the row's ${row.generation}`;
-  if (gen === row.generation) {
-    if (isInvalid(row.data)) return `attach of generation ${gen}, but the row of that generation is invalid: ${row.data.error}`;
-    if (contentDigest({ ...event.data, nodeName: row.nodeName }) !== contentDigest(row.data)) {
-      return `attach of generation ${gen} differs from the row of the same generation; the row wins (its event follows)`;
-    }
+  if (owner.owner === 'other') return `attach for ${thisNode}, but the row is now attached to ${JSON.stringify(owner.node)}`;
+  if (owner.owner !== 'this') return `attach refused: ${owner.reason}`;
+  if (isInvalid(row.data)) return `attach of generation ${gen}, but the row is invalid: ${row.data.error}`;
+  if (contentDigest({ ...event.data, nodeName: row.data.nodeName }) !== contentDigest(row.data)) {
+    return `attach of generation ${gen} is not the row's current content (generation ${row.generation}); the row wins (its event follows)`;
   }
+  if (gen < row.generation) return `attach of generation ${gen}, older than the row's ${row.generation} with the same content`;
   return null;
 }
 
@@ -42,16 +67,21 @@ export function staleReason(event: InterfaceEvent, row: PortRow | undefined, dbN
 export async function handleInterfaceEvent(event: InterfaceEvent, ports: AgentPorts): Promise<HandlerOutcome> {
   const { store, node } = ports;
   const row = await store.getPort(event.data.portId);
-  const stale = staleReason(event, row, node.dbName);
+  const context: StaleContext = { thisNode: node.dbName };
+  // Only a spelling other than this node's own needs node_table to tell whose it is.
+  if (row && row.nodeName !== node.dbName) context.nodeTable = await store.listNodeNames();
+  if (!row) context.configured = (await ports.host.listConfigured()).find((c) => c.portId === event.data.portId);
+  const stale = staleReason(event, row, context);
   // The trigger logs the outcome with its detail (one line per event) and acks.
   if (stale) return { result: 'stale', interfaceName: null, detail: stale };
-  return event.type === EventType.Attach ? attach(event, row, ports) : detach(event, row, ports);
+  const nodeTable = context.nodeTable ?? [];
+  return event.type === EventType.Attach ? attach(event, row, ports, nodeTable) : detach(event, row, ports, nodeTable);
 }
 
-async function attach(event: InterfaceEvent, row: PortRow | undefined, ports: AgentPorts): Promise<HandlerOutcome> {
+async function attach(event: InterfaceEvent, row: PortRow | undefined, ports: AgentPorts, nodeTable: readonly string[]): Promise<HandlerOutcome> {
   const change = await ports.host.configure(event.data, event.source);
   await patchNodeState(ports);
-  const where = await writeBack(event, row, ports, 'configured', change.name);
+  const where = await writeBack(event, row, ports, 'configured', change.name, nodeTable);
   return {
     result: change.changed ? 'configured' : 'unchanged',
     interfaceName: change.name,
@@ -59,10 +89,10 @@ async function attach(event: InterfaceEvent, row: PortRow | undefined, ports: Ag
   };
 }
 
-async function detach(event: InterfaceEvent, row: PortRow | undefined, ports: AgentPorts): Promise<HandlerOutcome> {
+async function detach(event: InterfaceEvent, row: PortRow | undefined, ports: AgentPorts, nodeTable: readonly string[]): Promise<HandlerOutcome> {
   const removed = await ports.host.remove(event.data.portId);
   await patchNodeState(ports);
-  const where = await writeBack(event, row, ports, 'removed', removed.name);
+  const where = await writeBack(event, row, ports, 'removed', removed.name, nodeTable);
   return {
     result: removed.changed ? 'removed' : 'absent',
     interfaceName: removed.name,
@@ -81,17 +111,24 @@ async function writeBack(
   ports: AgentPorts,
   outcome: 'configured' | 'removed',
   interfaceName: string | null,
+  nodeTable: readonly string[],
 ): Promise<string> {
-  // The row names this node by its database name; the event may have used the Kubernetes
-  // one. Conditional on this node: a port that moved keeps the new node's netplan_success.
-  const applied: InterfaceEventData = { ...event.data, nodeName: ports.node.dbName };
+  // Written against the row as read: its spelling of this node (the event may have used
+  // the Kubernetes name) and, for an attach, its generation (the content is the row's, see
+  // staleReason). Conditional on that: a port that moved keeps the new node's netplan_success.
+  const mine = row?.nodeName != null && (row.nodeName === ports.node.dbName || rowOwner(row.nodeName, ports.node.dbName, nodeTable).owner === 'this');
+  const applied: InterfaceEventData = {
+    ...event.data,
+    nodeName: mine ? row!.nodeName! : ports.node.dbName,
+    generation: row && outcome === 'configured' ? row.generation : event.data.generation,
+  };
   const mark = outcome === 'configured' ? ports.store.markConfigured : ports.store.markRemoved;
   const written = row ? await mark.call(ports.store, applied) : false;
   await ports.store.recordOutcome({
     portId: applied.portId,
     nodeName: ports.node.dbName,
     generation: applied.generation,
-    contentDigest: contentDigest(applied),
+    contentDigest: contentDigest({ ...applied, nodeName: ports.node.dbName }),
     outcome,
     interfaceName,
     lastError: null,

@@ -1,6 +1,6 @@
 import type { InterfaceStore } from '../model/ports.js';
 import type { Log } from '../log/logger.js';
-import { firstLabel } from '../model/dns.js';
+import { resolveNode } from '../model/node-identity.js';
 
 /**
  * The two names of the node an agent serves. Kubernetes calls it `kubeName` (NODE_NAME);
@@ -19,18 +19,18 @@ export interface ResolvedNodeName {
 }
 
 /**
- * Picks this node's database name from candidate node_table names (pure, for tests).
- * Order: the configured NODE_DB_NAME; an exact match of NODE_NAME; a unique candidate
- * where one name is the other's first DNS label; else NODE_NAME itself, unknown.
- * Ambiguity (two candidates by DNS label) is never guessed: the agent keeps NODE_NAME
- * and, since node_table does not know it, removes nothing on resync.
+ * Picks this node's database name from node_table's names (pure, for tests), through the
+ * one identity rule (src/model/node-identity.ts): the configured NODE_DB_NAME; else the
+ * node_table name NODE_NAME designates (verbatim, or the one same host by case, trailing
+ * dot, Nova's form or first DNS label); else NODE_NAME itself, unknown. Ambiguity
+ * (several node_table names fit) is never guessed: the agent keeps NODE_NAME and, since
+ * node_table does not know it, removes nothing on resync.
  */
-export function chooseNodeName(kubeName: string, candidates: readonly string[], configured?: string): ResolvedNodeName {
-  if (configured) return { kubeName, dbName: configured, known: candidates.includes(configured), how: 'configured' };
-  if (candidates.includes(kubeName)) return { kubeName, dbName: kubeName, known: true, how: 'exact' };
-  const matches = [...new Set(candidates)].filter((c) => firstLabel(c) === kubeName || firstLabel(kubeName) === c);
-  if (matches.length === 1) return { kubeName, dbName: matches[0]!, known: true, how: 'dns-label' };
-  return { kubeName, dbName: kubeName, known: false, how: matches.length > 1 ? 'ambiguous' : 'unknown' };
+export function chooseNodeName(kubeName: string, nodeTable: readonly string[], configured?: string): ResolvedNodeName {
+  if (configured) return { kubeName, dbName: configured, known: nodeTable.includes(configured), how: 'configured' };
+  const r = resolveNode(kubeName, nodeTable);
+  if (r.kind === 'known') return { kubeName, dbName: r.name, known: true, how: r.how === 'exact' ? 'exact' : 'dns-label' };
+  return { kubeName, dbName: kubeName, known: false, how: r.kind };
 }
 
 /**
@@ -41,10 +41,11 @@ export function chooseNodeName(kubeName: string, candidates: readonly string[], 
  */
 export async function resolveNodeName(
   { kubeName, configured }: { kubeName: string; configured?: string },
-  { store, log }: { store: Pick<InterfaceStore, 'findNodeNames'>; log: Pick<Log, 'info' | 'warn'> },
+  { store, log }: { store: Pick<InterfaceStore, 'listNodeNames'>; log: Pick<Log, 'info' | 'warn'> },
 ): Promise<ResolvedNodeName> {
-  const candidates = await store.findNodeNames(configured ?? kubeName);
-  const resolved = chooseNodeName(kubeName, candidates, configured);
+  const nodeTable = await store.listNodeNames();
+  const resolved = chooseNodeName(kubeName, nodeTable, configured);
+  const candidates = resolved.how === 'ambiguous' ? nodeTable.filter((n) => resolveNode(n, [kubeName]).kind === 'known') : undefined;
   const fields = { kubeName, dbName: resolved.dbName, how: resolved.how };
   switch (resolved.how) {
     case 'configured':
@@ -55,7 +56,7 @@ export async function resolveNodeName(
       log.info(fields, 'node name found in node_table');
       break;
     case 'dns-label':
-      log.warn(fields, `node_table knows this node as ${resolved.dbName}: matched by DNS label; set NODE_DB_NAME=${resolved.dbName} to make it explicit`);
+      log.warn(fields, `node_table knows this node as ${resolved.dbName}: matched by the node-identity rule; set NODE_DB_NAME=${resolved.dbName} to make it explicit`);
       break;
     case 'ambiguous':
       log.warn({ ...fields, candidates }, 'several node_table names match this node by DNS label: set NODE_DB_NAME; until then resync removes nothing');

@@ -4,6 +4,7 @@ import { isInvalid } from '../events/network.js';
 import type { InterfaceEventData } from '../events/types.js';
 import { sameContent } from '../model/content.js';
 import { patchNodeState } from './patch-node.js';
+import { rowOwner } from '../model/node-identity.js';
 import type { AgentPorts, ConfiguredInterface, NodeInterfaceState, PortRow } from '../model/ports.js';
 
 /** CloudEvents `source` recorded as the origin of what resync configures. */
@@ -28,6 +29,8 @@ export interface ResyncSummary {
   /** External-origin files with no row, left alone. */
   kept: string[];
   failed: Array<{ portId: string; reason: string }>;
+  /** Rows that may be this node's but name no known node (or several): reported, nothing of theirs removed. */
+  unaccounted: string[];
   state: NodeInterfaceState | null;
 }
 
@@ -45,7 +48,7 @@ export interface ResyncSummary {
  * event handling.
  */
 export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
-  const summary: ResyncSummary = { skipped: null, configured: [], removed: [], marked: [], kept: [], failed: [], state: null };
+  const summary: ResyncSummary = { skipped: null, configured: [], removed: [], marked: [], kept: [], failed: [], unaccounted: [], state: null };
   const nodePorts = await ports.store.listNodePorts(ports.node.dbName);
   // Resync compares with the host as it is on disk, not as the host adapter last saw it.
   await ports.host.refresh?.();
@@ -57,10 +60,10 @@ export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
     for (const row of nodePorts.rows) await guarded(summary, row.portId, ports, () => reconcileRow(row, here.get(row.portId), ports, summary));
     const listed = new Set(nodePorts.rows.map((r) => r.portId));
     for (const c of configured) {
-      if (!listed.has(c.portId)) await guarded(summary, c.portId, ports, () => reconcileOrphan(c, ports, summary));
+      if (!listed.has(c.portId)) await guarded(summary, c.portId, ports, () => reconcileOrphan(c, nodePorts.nodeTable ?? [], ports, summary));
     }
   }
-  summary.state = await patchNodeState(ports, { force: true });
+  summary.state = await patchNodeState(ports, { force: true, onUnaccounted: (reasons) => (summary.unaccounted = reasons) });
   return summary;
 }
 
@@ -88,7 +91,8 @@ async function reconcileRow(row: PortRow, here: ConfiguredInterface | undefined,
   }
   // An invalid live row is left as it is (its file, if any, too); the Node shows why.
   if (isInvalid(row.data)) return;
-  const data = row.data;
+  // Written back against the row's own spelling of this node (the data carries the event form).
+  const data = { ...row.data, nodeName: row.nodeName ?? row.data.nodeName };
   if (here && sameContent(here, data)) {
     const failureShown = row.lastFailure && row.lastFailure.generation >= row.generation;
     if (!row.netplanSuccess || failureShown) {
@@ -112,13 +116,24 @@ async function reconcileRow(row: PortRow, here: ConfiguredInterface | undefined,
   }
 }
 
-/** A file for a port that is not among this node's rows: moved, deleted for good, or external. */
-async function reconcileOrphan(c: ConfiguredInterface, ports: AgentPorts, summary: ResyncSummary): Promise<void> {
+/**
+ * A file for a port that is not among this node's rows: moved, deleted for good, external,
+ * or renamed to a node nobody knows. Removed only on positive evidence: the row is
+ * deleted (or gone, for a file a row once put here), or it names another node that
+ * node_table knows. A row naming no known node (or several) keeps its file; the Node
+ * shows why (unaccountedRows).
+ */
+async function reconcileOrphan(c: ConfiguredInterface, nodeTable: readonly string[], ports: AgentPorts, summary: ResyncSummary): Promise<void> {
   const row = await ports.store.getPort(c.portId);
-  if (row && row.nodeName === ports.node.dbName) return; // appeared since the list; its event or the next resync handles it
   if (!row && !ROW_ORIGINS.includes(c.origin)) {
     summary.kept.push(c.portId);
     return;
+  }
+  if (row && !row.deleted) {
+    const owner = rowOwner(row.nodeName, ports.node.dbName, nodeTable);
+    // 'this': appeared since the list, its event or the next resync handles it;
+    // 'unknown' / 'ambiguous': no positive evidence, nothing is removed.
+    if (owner.owner !== 'other') return;
   }
   await ports.host.remove(c.portId);
   summary.removed.push(c.portId);
@@ -134,7 +149,8 @@ async function markRemoved(row: PortRow, here: ConfiguredInterface | undefined, 
         crNamespace: null, crName: null, generation: row.generation,
       }
     : row.data;
-  await ports.store.markRemoved({ ...base, nodeName: ports.node.dbName, generation: row.generation });
+  // The row's own spelling of this node: markRemoved is conditional on it.
+  await ports.store.markRemoved({ ...base, nodeName: row.nodeName ?? ports.node.dbName, generation: row.generation });
   await ports.store.recordOutcome({ ...outcomeBase(base, ports), generation: row.generation, outcome: 'removed', interfaceName: here?.name ?? null, lastError: null });
 }
 

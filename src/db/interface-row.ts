@@ -3,7 +3,7 @@ import type { InterfaceRowWithSubnet } from '../model/row-data.js';
 
 // The row -> event data mapping is shared vocabulary and lives in the model; re-exported
 // here so readers that reach for the row's SQL find it too.
-export { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../model/row-data.js';
+export { interfaceDataFromRow, rowDeleted, rowGeneration, type InterfaceRowWithSubnet } from '../model/row-data.js';
 
 /**
  * The SELECT list and FROM clause of every read of interface rows. Callers add a WHERE
@@ -12,7 +12,7 @@ export { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from
  */
 export const INTERFACE_ROW_SELECT = `SELECT i.id, i.port_id, i.subnet_id, i.macaddress, i.attached_node_id, i.attached_node_name,
   i.cr_namespace, i.cr_name, i.netplan_success, i.status, i.address, i.mtu, i.created_at, i.modified_at, i.deleted_at,
-  s.subnet_name, s.cidr, s.network_id
+  s.subnet_name, s.cidr, s.network_id, s.deleted_at AS subnet_deleted_at
 FROM multi_interface i LEFT JOIN multi_subnet s ON s.subnet_id = i.subnet_id`;
 
 export interface ReadRowsOptions {
@@ -108,5 +108,6 @@ export function normalizeRow(r: Record<string, unknown>): InterfaceRowWithSubnet
     subnet_name: strOrNull(r.subnet_name),
     cidr: strOrNull(r.cidr),
     network_id: strOrNull(r.network_id),
+    subnet_deleted_at: toDate(r.subnet_deleted_at),
   };
 }

@@ -1,7 +1,7 @@
 import { Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
 import type { InterfaceStore, NodePorts, PortOutcomeRecord, PortRow } from '../model/ports.js';
 import { sameContent } from '../model/content.js';
-import { firstLabel } from '../model/dns.js';
+import { rowOwner, sameNode } from '../model/node-identity.js';
 import { isInvalid } from '../events/network.js';
 import type { InterfaceEventData } from '../events/types.js';
 import {
@@ -9,6 +9,7 @@ import {
   interfaceDataFromRow,
   normalizeRow,
   readPortInterfaceRow,
+  rowDeleted,
   rowGeneration,
   type InterfaceRowWithSubnet,
 } from './interface-row.js';
@@ -21,7 +22,7 @@ function toPortRow(row: InterfaceRowWithSubnet, failure?: { generation: number; 
     portId: row.port_id,
     nodeName: row.attached_node_name,
     generation: rowGeneration(row),
-    deleted: row.deleted_at !== null,
+    deleted: rowDeleted(row),
     netplanSuccess: row.netplan_success === 1,
     data: interfaceDataFromRow(row),
     lastFailure: failure ?? null,
@@ -37,9 +38,6 @@ function toPortRow(row: InterfaceRowWithSubnet, failure?: { generation: number; 
 function sameMillisecond(column: 'modified_at' | 'created_at', at: Date | null): WhereOptions {
   return { [column]: at === null ? null : { [Op.gte]: at, [Op.lt]: new Date(at.getTime() + 1) } };
 }
-
-/** `%` and `_` are wildcards in LIKE; a node name must match literally. */
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * The agent's database access over Sequelize. Writes are conditional updates that change
@@ -109,11 +107,18 @@ export class SequelizeInterfaceStore implements InterfaceStore {
    * generation kept in integer epochs cannot match a DATE comparison).
    */
   async markRemoved(data: InterfaceEventData): Promise<boolean> {
-    if (await this.setFlag(0, { ...this.appliedVersion(data), deleted_at: { [Op.ne]: null } })) return true;
+    if (await this.setFlag(0, { ...this.appliedVersion(data), [Op.and]: [this.goneCondition()] })) return true;
     const row = await readPortInterfaceRow(this.db, data.portId);
-    if (!row || row.deleted_at === null || row.attached_node_name !== data.nodeName || rowGeneration(row) !== data.generation) return false;
+    if (!row || !rowDeleted(row) || row.attached_node_name !== data.nodeName || rowGeneration(row) !== data.generation) return false;
     if (row.netplan_success === 0) return true;
-    return this.setFlag(0, { ...this.sameVersion(row), deleted_at: { [Op.ne]: null } });
+    return this.setFlag(0, { ...this.sameVersion(row), [Op.and]: [this.goneCondition()] });
+  }
+
+  /** The row is deleted, or its subnet is (see rowDeleted). */
+  private goneCondition() {
+    return this.db.literal(
+      '(deleted_at IS NOT NULL OR EXISTS (SELECT 1 FROM multi_subnet s WHERE s.subnet_id = multi_interface.subnet_id AND s.deleted_at IS NOT NULL))',
+    );
   }
 
   /**
@@ -132,7 +137,7 @@ export class SequelizeInterfaceStore implements InterfaceStore {
 
   private subnetUnchanged(subnetId: string, cidr: string, networkId: string) {
     return this.db.literal(
-      `EXISTS (SELECT 1 FROM multi_subnet s WHERE s.subnet_id = ${this.db.escape(subnetId)} AND s.cidr = ${this.db.escape(cidr)} AND s.network_id = ${this.db.escape(networkId)})`,
+      `EXISTS (SELECT 1 FROM multi_subnet s WHERE s.subnet_id = ${this.db.escape(subnetId)} AND s.cidr = ${this.db.escape(cidr)} AND s.network_id = ${this.db.escape(networkId)} AND s.deleted_at IS NULL)`,
     );
   }
 
@@ -156,8 +161,14 @@ export class SequelizeInterfaceStore implements InterfaceStore {
     return (await this.updater.update(this.m.MultiInterface, { netplan_success: value }, where)) === 1;
   }
 
+  /**
+   * Records the port's last outcome. A removal never overwrites another node's
+   * 'configured' record: after a move that record is how the publisher knows where the
+   * port lives (and where to send the next move's detach), and the old node's removal
+   * may land after the new node configured it.
+   */
   async recordOutcome(record: PortOutcomeRecord): Promise<void> {
-    await this.m.PortState.upsert({
+    const values = {
       port_id: record.portId,
       node_name: record.nodeName,
       generation: record.generation,
@@ -167,44 +178,59 @@ export class SequelizeInterfaceStore implements InterfaceStore {
       last_error: record.lastError === null ? null : record.lastError.slice(0, 1000),
       event_id: record.eventId,
       updated_at: this.now(),
+    };
+    if (record.outcome !== 'removed') {
+      await this.m.PortState.upsert(values);
+      return;
+    }
+    const { port_id: _port, ...changes } = values;
+    const [updated] = await this.m.PortState.update(changes, {
+      where: { port_id: record.portId, [Op.not]: { node_name: { [Op.ne]: record.nodeName }, outcome: 'configured' } },
     });
+    if (updated === 0) await this.m.PortState.findOrCreate({ where: { port_id: record.portId }, defaults: values });
   }
 
   /**
-   * One query: whether node_table knows the node, every row of the node (live and
-   * deleted) with its subnet, and the failure recorded for each. The node_table count is
-   * the driving side of the join, so an unknown node still yields one row saying so.
-   * (Like getPort, it also refreshes the write's kept columns when they are a minute old.)
+   * Two queries: node_table's live names with every distinct attached_node_name of
+   * multi_interface (a loose scan of ix_multi_interface_node), from which the identity
+   * rule picks this node's spellings; then every row (live and deleted) of those
+   * spellings with its subnet and the failure recorded for each. Names that may be this
+   * node but fit several node_table names are reported in `unaccounted`, never listed as
+   * rows. (Like getPort, it also refreshes the write's kept columns when they are a
+   * minute old.)
    */
   async listNodePorts(nodeName: string): Promise<NodePorts> {
     await this.prepareWrites();
+    const names = await this.db.query<{ name: string; in_table: number | string }>(
+      `SELECT attached_node_name AS name, 1 AS in_table FROM node_table WHERE deleted_at IS NULL
+       UNION ALL SELECT DISTINCT attached_node_name, 0 FROM multi_interface WHERE attached_node_name IS NOT NULL`,
+      { type: QueryTypes.SELECT },
+    );
+    const nodeTable = names.filter((n) => Number(n.in_table) === 1).map((n) => n.name).sort();
+    const spellings = new Set([nodeName]);
+    const unaccounted: string[] = [];
+    for (const { name, in_table } of names) {
+      if (Number(in_table) === 1 || !sameNode(name, nodeName)) continue;
+      const owner = rowOwner(name, nodeName, nodeTable);
+      if (owner.owner === 'this') spellings.add(name);
+      else if (owner.owner === 'ambiguous') unaccounted.push(`${owner.reason}: its rows are not accounted for on this node`);
+    }
     const raw = await this.db.query<Record<string, unknown>>(
-      `SELECT n.known, r.*, p.outcome AS p_outcome, p.generation AS p_generation, p.last_error AS p_last_error
-       FROM (SELECT COUNT(*) AS known FROM node_table WHERE attached_node_name = ?) n
-       LEFT JOIN (${INTERFACE_ROW_SELECT} WHERE i.attached_node_name = ?) r ON TRUE
+      `SELECT r.*, p.outcome AS p_outcome, p.generation AS p_generation, p.last_error AS p_last_error
+       FROM (${INTERFACE_ROW_SELECT} WHERE i.attached_node_name IN (?)) r
        LEFT JOIN multinic_port_state p ON p.port_id = r.port_id
        ORDER BY r.id`,
-      { replacements: [nodeName, nodeName], type: QueryTypes.SELECT },
+      { replacements: [[...spellings]], type: QueryTypes.SELECT },
     );
-    if (raw.length === 0) throw new Error(`listing the ports of ${nodeName} returned no rows at all (expected the node_table count)`);
-    const rows = raw
-      .filter((r) => r.port_id !== null && r.port_id !== undefined)
-      .map((r) => toPortRow(normalizeRow(r), r.p_outcome === 'failed' ? { generation: Number(r.p_generation), error: String(r.p_last_error ?? '') } : null));
-    return { nodeName, known: Number(raw[0]!.known) > 0, rows };
+    const rows = raw.map((r) =>
+      toPortRow(normalizeRow(r), r.p_outcome === 'failed' ? { generation: Number(r.p_generation), error: String(r.p_last_error ?? '') } : null),
+    );
+    return { nodeName, known: nodeTable.includes(nodeName), rows, nodeTable, unaccounted };
   }
 
-  /** attached_node_name of every live node_table row, sorted; for suggestions when this node is missing. */
+  /** attached_node_name of every live node_table row, sorted: the names the identity rule and the not-in-node_table suggestions use. */
   async listNodeNames(): Promise<string[]> {
     const rows = await this.m.NodeRow.findAll({ attributes: ['attached_node_name'], where: { deleted_at: null }, order: [['attached_node_name', 'ASC']], raw: true });
-    return rows.map((r) => r.attached_node_name);
-  }
-
-  async findNodeNames(name: string): Promise<string[]> {
-    const rows = await this.m.NodeRow.findAll({
-      attributes: ['attached_node_name'],
-      where: { attached_node_name: { [Op.or]: [name, firstLabel(name), { [Op.like]: `${escapeLike(name)}.%` }] } },
-      raw: true,
-    });
     return rows.map((r) => r.attached_node_name);
   }
 }

@@ -123,6 +123,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${TABLE_OPTIONS}`);
     },
   },
+  {
+    // The publisher watches multi_subnet every cycle (a fingerprint over this covering
+    // index, never the table) and, when a subnet changed, reads the ports on it.
+    name: '0005-subnet-watch-indexes',
+    async up(db) {
+      if (!(await indexExists(db, 'multi_subnet', 'ix_multi_subnet_watch'))) {
+        await db.query('ALTER TABLE multi_subnet ADD INDEX ix_multi_subnet_watch (subnet_id, cidr, network_id, deleted_at)');
+      }
+      if (!(await indexExists(db, 'multi_interface', 'ix_multi_interface_subnet'))) {
+        await db.query('ALTER TABLE multi_interface ADD INDEX ix_multi_interface_subnet (subnet_id, netplan_success)');
+      }
+    },
+  },
 ];
 
 /** Name of MultiNIC's migration bookkeeping table. */

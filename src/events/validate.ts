@@ -95,13 +95,18 @@ export interface ParseOptions {
   maxBytes: number;
   /** Node names this consumer answers to; an event for any other node is rejected. */
   nodeNames?: readonly string[];
+  /**
+   * When two node names are one node (the caller's identity rule; default: equal). The
+   * agent passes the model's `sameNode`, so an event spelling its node `WORKER-1.` is its own.
+   */
+  sameNode?: (a: string, b: string) => boolean;
 }
 
 /**
  * Turns a message body into a validated event or throws an InvalidEventError whose
  * message is the one-line reason that goes into the dead-letter header.
  */
-export function parseEvent(body: Buffer | string, { maxBytes, nodeNames }: ParseOptions): InterfaceEvent {
+export function parseEvent(body: Buffer | string, { maxBytes, nodeNames, sameNode = (a, b) => a === b }: ParseOptions): InterfaceEvent {
   const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   if (size > maxBytes) throw new InvalidEventError(`message is ${size} bytes, larger than the ${maxBytes}-byte limit`);
   let text: string;
@@ -123,7 +128,7 @@ export function parseEvent(body: Buffer | string, { maxBytes, nodeNames }: Parse
     throw new InvalidEventError('not a CloudEvents 1.0 event (specversion must be "1.0")');
   }
   const event = validateEvent(value);
-  if (nodeNames && !nodeNames.includes(event.data.nodeName)) {
+  if (nodeNames && !nodeNames.some((n) => sameNode(n, event.data.nodeName))) {
     throw new InvalidEventError(`event is for node ${JSON.stringify(event.data.nodeName)}, this agent serves ${nodeNames.map((n) => JSON.stringify(n)).join(' / ')}`);
   }
   return event;

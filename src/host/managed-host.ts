@@ -1,5 +1,6 @@
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sameContent } from '../model/content.js';
 import type { ConfiguredInterface, HostChange, InterfaceHost } from '../model/ports.js';
 import { HostError } from '../errors/errors.js';
 import type { InterfaceEventData } from '../events/types.js';
@@ -136,8 +137,9 @@ export class ManagedHost implements InterfaceHost {
     // The NIC already carrying its name is the proof the file was applied, not just written (a crash in between).
     if (current && current.iface.portId === data.portId && replaced.length === 0 && ifname === name) {
       if (current.content.equals(content)) return { name, changed: false };
-      if (this.backend.sameEffect(current.content, content)) {
+      if (this.backend.sameEffect(current.content, content) && sameContent(current.iface, iface)) {
         // Only MultiNIC's bookkeeping (generation, origin) differs: the system would see no change, so nothing is written.
+        // A content change the rendered file does not show (a DHCP port's subnet CIDR) still rewrites it: the Node shows it.
         log.debug({ interface: name }, `${this.backend.name} content unchanged; keeping the file as it is`);
         return { name, changed: false };
       }

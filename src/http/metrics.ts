@@ -31,6 +31,8 @@ export interface AgentMetrics {
   /** Resync runs by outcome (`ok`, `failed`, `skipped`). */
   resyncRuns: Counter<'outcome'>;
   resyncDuration: Histogram;
+  /** Rows that may be this node's but name no node node_table knows, or several (nothing of theirs is removed); set by each resync. */
+  rowsUnaccounted: Gauge;
 }
 
 /** Registers the agent's metrics on `registry`; call once per registry. */
@@ -48,6 +50,11 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
     retries: new Counter({ name: `${METRIC_PREFIX}retries_total`, help: 'In-process retries of transient handler failures.', registers }),
     deadLetters: new Counter({ name: `${METRIC_PREFIX}dead_letters_total`, help: 'Messages that ended in multinic.dead, by reason class.', labelNames: ['reason'], registers }),
     interfacesConfigured: new Gauge({ name: `${METRIC_PREFIX}interfaces_configured`, help: 'Interfaces MultiNIC configures on this host.', registers }),
+    rowsUnaccounted: new Gauge({
+      name: `${METRIC_PREFIX}rows_unaccounted`,
+      help: 'Rows of this node (or files on it) whose attached_node_name node_table does not know, or fits several nodes: reported, never removed.',
+      registers,
+    }),
     resyncRuns: new Counter({ name: `${METRIC_PREFIX}resync_runs_total`, help: 'Resync runs of this node against the database, by outcome.', labelNames: ['outcome'], registers }),
     resyncDuration: new Histogram({
       name: `${METRIC_PREFIX}resync_duration_seconds`,

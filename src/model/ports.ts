@@ -48,7 +48,16 @@ export interface NodePorts {
   nodeName: string;
   /** False when node_table has no such node: callers must then never remove anything. */
   known: boolean;
+  /** Every row whose attached_node_name is this node under the identity rule (src/model/node-identity.ts), any spelling. */
   rows: PortRow[];
+  /** Live node_table names, as read with the rows: what `rowOwner` resolves a row's node against. */
+  nodeTable?: string[];
+  /**
+   * Rows that may be this node's but cannot be accounted for (their name fits several
+   * node_table names), one reason each: they keep the node not ready and nothing of
+   * theirs is removed.
+   */
+  unaccounted?: string[];
 }
 
 /** The last outcome recorded for a port (MultiNIC's own table, never OpenStack's rows). */
@@ -77,11 +86,8 @@ export interface InterfaceStore {
   recordOutcome(record: PortOutcomeRecord): Promise<void>;
   /** Throws on any query failure; never answers "no rows" for an error. */
   listNodePorts(nodeName: string): Promise<NodePorts>;
-  /**
-   * node_table names that may be this node: `name` itself, names whose first DNS label
-   * is `name`, and `name`'s first label. Throws on a query failure.
-   */
-  findNodeNames(name: string): Promise<string[]>;
+  /** attached_node_name of every live node_table row (resolved with the identity rule by callers). Throws on a query failure. */
+  listNodeNames(): Promise<string[]>;
 }
 
 /** Result of putting one interface's configuration on the host. */

@@ -25,9 +25,37 @@ export interface FailedOutcome {
   contentDigest: string;
 }
 
+/** Where an agent last recorded a port as configured (multinic_port_state, outcome 'configured'). */
+export interface ConfiguredPlacement {
+  portId: string;
+  /** The agent's node_table name (its NODE_DB_NAME, or what it resolved). */
+  node: string;
+  /** contentDigest of what it configured, with nodeName = `node`. */
+  contentDigest: string;
+}
+
 export interface PortOutcomes {
   /** Failed outcomes among these ports; used only before a resend. */
   failedAmong(portIds: readonly string[]): Promise<FailedOutcome[]>;
+  /** Ports among these that an agent recorded as configured, and where: a move needs a detach there. */
+  configuredAmong(portIds: readonly string[]): Promise<ConfiguredPlacement[]>;
+}
+
+/**
+ * multi_subnet as the poll watches it: a subnet's cidr, network or deletion changes the
+ * configuration of every port on it, configured ones included, which the pending index
+ * never shows.
+ */
+export interface SubnetWatch {
+  /** One cheap indexed query: a value that changes whenever any subnet's cidr, network_id or deleted_at changes. */
+  fingerprint(): Promise<string>;
+  /** subnet_id -> its cidr, network_id and deletion, as one comparable string. */
+  snapshot(): Promise<Map<string, string>>;
+  /**
+   * Rows on these subnets (every configured row when null) whose port an agent recorded
+   * as configured, with where; indexed by subnet (ix_multi_interface_subnet).
+   */
+  configuredRows(subnetIds: readonly string[] | null): Promise<Array<{ row: InterfaceRowWithSubnet; placement: ConfiguredPlacement }>>;
 }
 
 export interface NodeDirectory {
@@ -117,6 +145,8 @@ export interface PollMetrics {
 export interface PublisherPorts {
   rows: PendingRows;
   outcomes: PortOutcomes;
+  /** Absent: subnet changes reach configured nodes only at their resync. */
+  subnets?: SubnetWatch;
   nodes: NodeDirectory;
   broker: EventBroker;
   leader: Leadership;

@@ -27,6 +27,18 @@ export interface InterfaceRowWithSubnet {
   subnet_name: string | null;
   cidr: string | null;
   network_id: string | null;
+  /** multi_subnet.deleted_at: a soft-deleted subnet takes its ports with it (see `rowDeleted`); absent = not read. */
+  subnet_deleted_at?: Date | null;
+}
+
+/**
+ * Whether the row asks for its port to be gone: the row is soft-deleted, or its subnet
+ * is (the OpenStack side deletes a subnet's ports with it; an address on a subnet that
+ * no longer exists is never what it wants). Positive evidence, as docs/DESIGN.md requires
+ * before anything is removed.
+ */
+export function rowDeleted(row: Pick<InterfaceRowWithSubnet, 'deleted_at' | 'subnet_deleted_at'>): boolean {
+  return row.deleted_at !== null || (row.subnet_deleted_at ?? null) !== null;
 }
 
 /** The row's version as carried in events (modified_at ?? created_at, ms since the epoch). */
@@ -99,7 +111,8 @@ function mapRow(row: InterfaceRowWithSubnet): InterfaceEventData | Invalid {
     return { error: `mtu ${row.mtu} is outside ${MTU_MIN}-${MTU_MAX}` };
   }
   const draft: InterfaceEventData = {
-    nodeName: row.attached_node_name,
+    // One trailing dot is the absolute form of the same name (RFC 1034 §3.1); events carry the relative one.
+    nodeName: row.attached_node_name.endsWith('.') ? row.attached_node_name.slice(0, -1) : row.attached_node_name,
     portId: row.port_id,
     macAddress: row.macaddress,
     subnetId: row.subnet_id,

@@ -6,7 +6,8 @@ import type { PublisherPorts } from '../model/publisher-ports.js';
 export interface GatedWork {
   candidate: Candidate;
   data: { nodeName: string };
-  decision: Decision;
+  /** The tracker's decision, or why an extra event (not a row's own) goes out. */
+  decision: Decision | string;
 }
 
 /** What the gate remembers between cycles (part of the poll's state). */

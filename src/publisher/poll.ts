@@ -1,11 +1,12 @@
-import { interfaceDataFromRow, rowGeneration, type InterfaceRowWithSubnet } from '../model/row-data.js';
+import { interfaceDataFromRow, rowDeleted, rowGeneration, type InterfaceRowWithSubnet } from '../model/row-data.js';
 import { buildEvent, contentDigest } from '../events/build.js';
-import { isInvalid } from '../events/network.js';
+import { isInvalid, type Invalid } from '../events/network.js';
 import { EventType, type InterfaceEventData } from '../events/types.js';
 import { reasonOf } from '../errors/classify.js';
 import type { PublisherPorts } from '../model/publisher-ports.js';
 import { Decision, PublishTracker, type Candidate } from './tracker.js';
 import { createGateState, gateWork, type GateState } from './gate.js';
+import { moveDetaches, routeNode, subnetChanges, type ExtraEvent, type SubnetWatchState } from './drift.js';
 
 /** What the poll carries from one cycle to the next; built once by `createPollState`. */
 export interface PollState extends GateState {
@@ -17,11 +18,17 @@ export interface PollState extends GateState {
   nextNodeRefreshAt: number;
   wasLeader: boolean;
   lastPublishFailure: string | undefined;
+  /** node_table's live names at the last refresh: what rows' node names route to (the identity rule). */
+  nodes: string[];
+  subnets: SubnetWatchState;
 }
 
 export function createPollState(resendAfterMs: number): PollState {
   const tracker = new PublishTracker(resendAfterMs);
-  return { ...createGateState(tracker), cursor: 0, sweepPending: 0, nextNodeRefreshAt: 0, wasLeader: false, lastPublishFailure: undefined };
+  return {
+    ...createGateState(tracker), cursor: 0, sweepPending: 0, nextNodeRefreshAt: 0, wasLeader: false, lastPublishFailure: undefined,
+    nodes: [], subnets: { fingerprint: null, snapshot: null },
+  };
 }
 
 /** What one cycle did, for tests and the benchmark. */
@@ -38,9 +45,20 @@ export interface CycleResult {
 interface Work {
   candidate: Candidate;
   data: InterfaceEventData;
-  decision: Decision;
-  rawKey: string;
+  /** Why it is published (the metric's `reason`): the tracker's decision, or `moved` / `subnet` for extra events. */
+  decision: Decision | ExtraEvent['reason'];
+  /** The row's raw key, for the tracker; null for an extra event, which is not the row's own and is not tracked. */
+  rawKey: string | null;
+  /** Set once the broker confirmed it. */
+  sent?: boolean;
 }
+
+const extraWork = (e: ExtraEvent): Work => ({
+  candidate: { portId: e.data.portId, type: e.type, generation: e.data.generation, digest: contentDigest(e.data) },
+  data: e.data,
+  decision: e.reason,
+  rawKey: null,
+});
 
 /**
  * The raw row's identity for the tracker: deletion state, version and every column the
@@ -50,7 +68,7 @@ interface Work {
  */
 export function rawRowKey(row: InterfaceRowWithSubnet): string {
   return JSON.stringify([
-    row.deleted_at === null ? 0 : 1, rowGeneration(row), row.attached_node_name, row.macaddress, row.subnet_id, row.subnet_name,
+    rowDeleted(row) ? 1 : 0, rowGeneration(row), row.attached_node_name, row.macaddress, row.subnet_id, row.subnet_name,
     row.cidr, row.network_id, row.address, row.mtu, row.cr_namespace, row.cr_name,
   ]);
 }
@@ -77,6 +95,7 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
       state.cursor = 0;
       state.sweepPending = 0;
       state.wasLeader = false;
+      state.subnets = { fingerprint: null, snapshot: null };
       return result;
     }
     result.active = true;
@@ -90,6 +109,9 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
       state.knownNodes = new Set(nodes);
       await ports.broker.declareNodes(nodes);
       state.nextNodeRefreshAt = nowMs + settings.nodeRefreshMs;
+      // A row reported unroutable (ambiguous) may route now: let it be checked again.
+      if (nodes.join('\n') !== state.nodes.join('\n')) state.tracker.forgetMalformed();
+      state.nodes = nodes;
     }
 
     const rows = await ports.rows.pendingAfter(state.cursor, settings.batchSize);
@@ -107,7 +129,9 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
         continue;
       }
       result.validated++;
-      const data = interfaceDataFromRow(row);
+      // A live row on a soft-deleted subnet that is not configured needs nothing.
+      if (rowDeleted(row) && row.deleted_at === null && row.netplan_success === 0) continue;
+      const data = routed(interfaceDataFromRow(row), state.nodes);
       if (isInvalid(data)) {
         result.malformed++;
         if (state.tracker.shouldReportMalformed(row.port_id, rawKey)) {
@@ -116,13 +140,18 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
         }
         continue;
       }
-      const candidate: Candidate = { portId: data.portId, type: row.deleted_at ? EventType.Detach : EventType.Attach, generation: data.generation, digest: contentDigest(data) };
+      const candidate: Candidate = { portId: data.portId, type: rowDeleted(row) ? EventType.Detach : EventType.Attach, generation: data.generation, digest: contentDigest(data) };
       const decision = state.tracker.decide(candidate, nowMs);
       if (decision !== Decision.Skip) work.push({ candidate, data, decision, rawKey });
     }
 
     const toPublish = await gateWork(ports, state, await withoutKnownFailures(ports, work), nowMs);
-    await publishAll(ports, state, toPublish, result);
+    const attaches = toPublish.filter((w) => w.candidate.type === EventType.Attach).map((w) => w.data);
+    const moved = (await moveDetaches(ports, attaches, state.nodes)).map(extraWork);
+    const subnets = ports.subnets ? await subnetChanges(ports.subnets, state.subnets, state.nodes) : null;
+    const subnetWork = (subnets?.events ?? []).map(extraWork);
+    await publishAll(ports, state, [...moved, ...toPublish, ...subnetWork], result);
+    if (subnets && subnetWork.every((w) => w.sent)) subnets.commit();
 
     state.sweepPending += rows.length;
     if (sweepDone) {
@@ -134,6 +163,13 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
   } finally {
     stopTimer();
   }
+}
+
+/** The row's data routed to node_table's spelling of its node (the identity rule), or why it cannot be routed. */
+function routed(data: InterfaceEventData | Invalid, nodes: readonly string[]): InterfaceEventData | Invalid {
+  if (isInvalid(data)) return data;
+  const node = routeNode(data.nodeName, nodes);
+  return isInvalid(node) ? node : { ...data, nodeName: node };
 }
 
 /** Drops resends the agent already recorded as failed for this generation and content: they would only dead-letter again. */
@@ -158,7 +194,7 @@ async function publishAll(ports: PublisherPorts, state: PollState, work: Work[],
   const { broker, leader, log, metrics, settings } = ports;
   const failures = new Map<string, number>();
   await Promise.all(
-    work.map(async ({ candidate, data, decision, rawKey }) => {
+    work.map(async ({ candidate, data, decision, rawKey }, index) => {
       // The lock connection may drop during a cycle: stop at once, the other replica takes over.
       if (!leader.isLeader()) return;
       const event = buildEvent(candidate.type, data, { source: settings.source, now: ports.now });
@@ -171,7 +207,8 @@ async function publishAll(ports: PublisherPorts, state: PollState, work: Work[],
         failures.set(reason, (failures.get(reason) ?? 0) + 1);
         return;
       }
-      state.tracker.recordSent(candidate, ports.now().getTime(), rawKey);
+      if (rawKey !== null) state.tracker.recordSent(candidate, ports.now().getTime(), rawKey);
+      work[index]!.sent = true;
       result.published++;
       metrics.published.inc({ type: candidate.type, reason: decision });
       log.info(

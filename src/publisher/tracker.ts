@@ -93,6 +93,11 @@ export class PublishTracker {
     return this.reportedMalformed.get(portId) === key;
   }
 
+  /** Forgets which rows were reported malformed, so each is checked (and reported) again; e.g. after node_table changed. */
+  forgetMalformed(): void {
+    this.reportedMalformed.clear();
+  }
+
   /** Notes ports seen pending in this sweep (valid or not). */
   observe(portIds: Iterable<string>): void {
     for (const p of portIds) this.sweepSeen.add(p);

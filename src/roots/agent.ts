@@ -135,6 +135,8 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
   };
   const ports: AgentPorts = { store, host, nodes, log, node: { kubeName, dbName: node.dbName }, now: () => new Date() };
   const serial = createSerializer();
+  // Logged once per distinct set, not every resync: the Node and the metric keep showing it.
+  let lastUnaccounted = '';
 
   const resync: IntervalTrigger = createIntervalTrigger(
     () =>
@@ -143,6 +145,12 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
         try {
           const s = await resyncNode(ports);
           metrics.resyncRuns.inc({ outcome: s.skipped ? 'skipped' : 'ok' });
+          metrics.rowsUnaccounted.set(s.unaccounted.length);
+          const unaccounted = s.unaccounted.join('\n');
+          if (unaccounted !== lastUnaccounted && s.unaccounted.length > 0) {
+            log.warn({ unaccounted: s.unaccounted }, `rows of this node are not accounted for, nothing of theirs removed: ${s.unaccounted[0]}`);
+          }
+          lastUnaccounted = unaccounted;
           const fields = { configured: s.configured, removed: s.removed, marked: s.marked, kept: s.kept, failed: s.failed, ready: s.state?.ready };
           if (s.skipped) log.warn({ ...fields, reason: s.skipped }, 'resync skipped');
           else log.info(fields, 'resync done');

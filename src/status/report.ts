@@ -7,6 +7,10 @@ import { queryInterfaceCounts, type StatusDb } from '../db/status-counts.js';
 export interface NodeStatus {
   node: string;
   inNodeTable: boolean;
+  /** Other spellings its rows use, folded in by the identity rule. */
+  spellings?: string[];
+  /** node_table names the rows' name fits at once: those rows are not accounted for. */
+  ambiguous?: string[];
   interfaces: { configured: number; pending: number; failed: number };
   queue: { name: string } & Omit<NodeQueueStatus, 'queue'>;
 }
@@ -55,9 +59,9 @@ export async function collectStatus({ db, dbLabel, management, vhost, node }: St
   return {
     vhost,
     // Names with only a queue or unroutable events (not in node_table, no rows) follow the database's nodes.
-    nodes: [...counts, ...broker.otherNames.map((n) => ({ node: n, inNodeTable: false, configured: 0, pending: 0, failed: 0 }))].map((c) => {
+    nodes: [...counts, ...broker.otherNames.map((n): (typeof counts)[number] => ({ node: n, inNodeTable: false, configured: 0, pending: 0, failed: 0 }))].map((c) => {
       const { queue, ...q } = broker.queues.get(c.node)!;
-      return { node: c.node, inNodeTable: c.inNodeTable, interfaces: { configured: c.configured, pending: c.pending, failed: c.failed }, queue: { name: queue, ...q } };
+      return { node: c.node, inNodeTable: c.inNodeTable, ...(c.spellings && { spellings: c.spellings }), ...(c.ambiguous && { ambiguous: c.ambiguous }), interfaces: { configured: c.configured, pending: c.pending, failed: c.failed }, queue: { name: queue, ...q } };
     }),
     deadLetters: broker.deadLetters,
     unroutable: broker.unroutable,
@@ -70,10 +74,17 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** The node's name, with the spellings its rows use and why rows are not accounted for. */
+function nodeLabel(n: NodeStatus): string {
+  const also = n.spellings?.length ? ` (rows say ${n.spellings.join(', ')})` : '';
+  if (n.ambiguous) return `${n.node} (not accounted for: fits ${n.ambiguous.join(' and ')})`;
+  return n.inNodeTable ? `${n.node}${also}` : `${n.node} (not in node_table)`;
+}
+
 /** The readable form: one row per node, then the dead-letter and unroutable counts with a hint. */
 export function formatStatus(report: StatusReport): string {
   const rows = report.nodes.map((n) => [
-    n.inNodeTable ? n.node : `${n.node} (not in node_table)`,
+    nodeLabel(n),
     String(n.interfaces.configured),
     String(n.interfaces.pending),
     String(n.interfaces.failed),

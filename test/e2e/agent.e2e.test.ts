@@ -7,16 +7,13 @@ import { interfaceDataFromRow, readPortInterfaceRow } from '../../src/db/interfa
 import { buildEvent } from '../../src/events/build.js';
 import { isInvalid } from '../../src/events/network.js';
 import { EventType } from '../../src/events/types.js';
-import { createRegistry } from '../../src/http/metrics.js';
 import { Annotations, Labels } from '../../src/kube/patch.js';
-import { createRingLogger } from '../../src/log/logger.js';
-import { startPublisher, type RunningPublisher } from '../../src/roots/publisher.js';
+import type { RunningPublisher } from '../../src/roots/publisher.js';
 import { start as startKube, type FakeKubeApi } from '../helpers/fake-kube-api.js';
-import { uniqueSuffix } from '../helpers/ids.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/mariadb.js';
 import { createTestVhost, type TestVhost } from '../helpers/rabbitmq.js';
 import { waitFor } from '../helpers/wait.js';
-import { configFrom, SandboxAgent, type SandboxEnv } from './harness.js';
+import { SandboxAgent, startSandboxPublisher, stopAll, type SandboxEnv } from './harness.js';
 
 const AGENT_GRANTS = [
   'GRANT SELECT ON {db}.multi_subnet TO {user}',
@@ -76,11 +73,7 @@ describe('end to end: seed -> publisher -> two agents (real MariaDB, RabbitMQ, n
     vhost = await createTestVhost('mne2e');
     kube = await startKube({ nodes: [N1, N2_KUBE] });
     const env: SandboxEnv = { db: t.db, amqpUrl: vhost.url, kubeconfigPath: kube.kubeconfigPath };
-    publisher = startPublisher({
-      config: configFrom(env, { PUBLISHER_POLL_INTERVAL: '1s', PUBLISHER_LOCK_NAME: `mne2e-${uniqueSuffix()}` }),
-      log: createRingLogger('e2e-publisher').log,
-      registry: createRegistry(),
-    });
+    publisher = startSandboxPublisher(env, 'mne2e');
     const agentEnv = { ...env, db: await t.createUser(AGENT_GRANTS) };
     a1 = await SandboxAgent.start(N1, agentEnv, nicsOf(0, [NEW_MAC_1, EXT_MAC, BAD_APPLY_MAC]));
     a2 = await SandboxAgent.start(N2_KUBE, agentEnv, nicsOf(1, [NEW_MAC_2]));
@@ -90,12 +83,7 @@ describe('end to end: seed -> publisher -> two agents (real MariaDB, RabbitMQ, n
 
   after(async () => {
     await amqp?.close().catch(() => undefined);
-    await a1?.stop();
-    await a2?.stop();
-    await publisher?.stop().catch(() => undefined);
-    await kube?.close().catch(() => undefined);
-    await vhost?.delete().catch(() => undefined);
-    await t?.drop();
+    await stopAll({ agents: [a1, a2], publisher, kube, vhost, db: t });
   });
 
   it('configures the seed on both nodes: valid netplan, patched Nodes, netplan_success=1', async () => {

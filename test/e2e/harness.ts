@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Registry } from 'prom-client';
 import { startAgent, type RunningAgent } from '../../src/roots/agent.js';
+import { startPublisher, type RunningPublisher } from '../../src/roots/publisher.js';
+import { uniqueSuffix } from '../helpers/ids.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { CommandFailedError } from '../../src/host/command.js';
 import { FakeSysfs, type FakeNic } from '../../src/sandbox/fake-sysfs.js';
@@ -124,4 +126,31 @@ export class SandboxAgent {
     await this.agent?.stop().catch(() => undefined);
     await rm(this.root, { recursive: true, force: true });
   }
+}
+
+/** Everything an end-to-end suite started; `stopAll` stops what is there, in order, and ignores what failed to start. */
+export interface E2eParts {
+  agents: Array<SandboxAgent | undefined>;
+  publisher?: { stop(): Promise<void> };
+  kube?: { close(): Promise<void> };
+  vhost?: { delete(): Promise<void> };
+  db?: { drop(): Promise<void> };
+}
+
+/** Stops agents first (they hold queues), then the publisher, the fake Kubernetes API, the vhost and the database. */
+export async function stopAll({ agents, publisher, kube, vhost, db }: E2eParts): Promise<void> {
+  for (const a of agents) await a?.stop();
+  await publisher?.stop().catch(() => undefined);
+  await kube?.close().catch(() => undefined);
+  await vhost?.delete().catch(() => undefined);
+  await db?.drop();
+}
+
+/** The real publisher in process, polling every second, under a lock name of its own (`<prefix>-<unique>`). */
+export function startSandboxPublisher(env: SandboxEnv, prefix: string): RunningPublisher {
+  return startPublisher({
+    config: configFrom(env, { PUBLISHER_POLL_INTERVAL: '1s', PUBLISHER_LOCK_NAME: `${prefix}-${uniqueSuffix()}` }),
+    log: createRingLogger(`${prefix}-publisher`).log,
+    registry: createRegistry(),
+  });
 }

@@ -1,5 +1,6 @@
 import { createRingLogger } from '../../src/log/logger.js';
 import { sameContent } from '../../src/model/content.js';
+import { rowOwner, sameNode } from '../../src/model/node-identity.js';
 import { isInvalid } from '../../src/events/network.js';
 import type { InterfaceEventData } from '../../src/events/types.js';
 import type {
@@ -27,7 +28,7 @@ export class FakeStore implements InterfaceStore {
   rows = new Map<string, PortRow>();
   outcomes: PortOutcomeRecord[] = [];
   /** node_table names. */
-  nodeNames: string[] = ['worker-1'];
+  nodeNames: string[] = ['worker-1', 'worker-2'];
   calls: string[] = [];
   private failures = new Map<string, Error>();
 
@@ -78,19 +79,22 @@ export class FakeStore implements InterfaceStore {
     if (r) r.lastFailure = record.outcome === 'failed' ? { generation: record.generation, error: record.lastError ?? '' } : null;
   }
 
+  /** Rows of this node under the identity rule, as the real store answers (names fitting several nodes in `unaccounted`). */
   async listNodePorts(nodeName: string): Promise<NodePorts> {
     this.enter('listNodePorts');
-    return {
-      nodeName,
-      known: this.nodeNames.includes(nodeName),
-      rows: [...this.rows.values()].filter((r) => r.nodeName === nodeName).map((r) => structuredClone(r)),
-    };
+    const unaccounted: string[] = [];
+    const rows = [...this.rows.values()].filter((r) => {
+      if (r.nodeName === null || !sameNode(r.nodeName, nodeName)) return false;
+      const owner = rowOwner(r.nodeName, nodeName, this.nodeNames);
+      if (owner.owner === 'ambiguous') unaccounted.push(owner.reason);
+      return owner.owner === 'this';
+    });
+    return { nodeName, known: this.nodeNames.includes(nodeName), rows: rows.map((r) => structuredClone(r)), nodeTable: [...this.nodeNames], unaccounted };
   }
 
-  async findNodeNames(name: string): Promise<string[]> {
-    this.enter('findNodeNames');
-    const label = (n: string) => n.split('.')[0];
-    return this.nodeNames.filter((n) => n === name || label(n) === name || n === label(name));
+  async listNodeNames(): Promise<string[]> {
+    this.enter('listNodeNames');
+    return [...this.nodeNames];
   }
 }
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { QueryTypes, type Sequelize } from 'sequelize';
+import { chooseNodeName } from '../../../src/agent/node-name.js';
 import { SequelizeInterfaceStore } from '../../../src/db/interface-store.js';
 import { createSequelize, migrate, seed, SEED } from '../../../src/db/index.js';
 import { isInvalid } from '../../../src/events/network.js';
@@ -48,7 +49,8 @@ describe('SequelizeInterfaceStore (real MariaDB, agent grants only)', () => {
     expect(known.rows.map((r) => r.portId)).to.deep.equal(SEED.interfaces.filter((i) => i.node === 0).map((i) => i.port_id));
     expect(known.rows[0]!.generation).to.equal(Date.parse('2025-03-01T10:00:00.123Z'));
     const unknown = await store.listNodePorts('worker-node-1.novalocal');
-    expect(unknown).to.deep.equal({ nodeName: 'worker-node-1.novalocal', known: false, rows: [] });
+    // worker-node-1.novalocal is worker-node-1 under the identity rule, but node_table knows it as worker-node-1: its rows are that node's.
+    expect(unknown).to.deep.equal({ nodeName: 'worker-node-1.novalocal', known: false, rows: [], nodeTable: ['worker-node-1', 'worker-node-2'], unaccounted: [] });
   });
 
   it('markConfigured sets only netplan_success and never moves modified_at', async () => {
@@ -132,11 +134,25 @@ describe('SequelizeInterfaceStore (real MariaDB, agent grants only)', () => {
     expect(state).to.include({ port_id: PORT, outcome: 'configured', interface_name: 'multinic0', event_id: 'e1' });
   });
 
-  it('findNodeNames matches exactly or by first DNS label, never by a mere prefix or wildcard', async () => {
+  it('listNodeNames + the identity rule match exactly or by first DNS label, never by a mere prefix or wildcard', async () => {
     await t.sequelize.query("INSERT INTO node_table (attached_node_id, attached_node_name) VALUES ('x1', 'worker-1.novalocal'), ('x2', 'worker-10.novalocal'), ('x3', 'workerX1.novalocal')");
-    expect(await store.findNodeNames('worker-1')).to.deep.equal(['worker-1.novalocal']);
-    expect(await store.findNodeNames('worker_1')).to.deep.equal([]);
-    expect((await store.findNodeNames('worker-node-1.cluster.local')).sort()).to.deep.equal(['worker-node-1']);
+    const names = await store.listNodeNames();
+    expect(chooseNodeName('worker-1', names)).to.include({ dbName: 'worker-1.novalocal', known: true });
+    // `_` is a LIKE wildcard; the rule reads it as Nova does (a display name's `_` becomes `-`), never as "any character".
+    expect(chooseNodeName('worker%1', names)).to.include({ known: false });
+    expect(chooseNodeName('workerx1', names)).to.include({ known: true, dbName: 'workerX1.novalocal' });
+    expect(chooseNodeName('worker-node-1.cluster.local', names)).to.include({ dbName: 'worker-node-1', known: true });
+  });
+
+  it('listNodePorts lists the rows of every spelling of this node (FQDN, case, trailing dot), not another node\'s FQDN', async () => {
+    await t.sequelize.query(`UPDATE multi_interface SET attached_node_name = 'WORKER-NODE-1.novalocal.' WHERE port_id = ?`, { replacements: [PORT] });
+    const listed = await store.listNodePorts(NODE);
+    expect(listed.rows.map((r) => r.portId)).to.include(PORT);
+    expect(listed.unaccounted).to.deep.equal([]);
+    await t.sequelize.query("INSERT INTO node_table (attached_node_id, attached_node_name) VALUES ('y1', 'worker-node-1.a'), ('y2', 'worker-node-1.b')");
+    await t.sequelize.query(`UPDATE multi_interface SET attached_node_name = 'worker-node-1.c' WHERE port_id = ?`, { replacements: [PORT] });
+    const other = await store.listNodePorts('worker-node-1.a');
+    expect(other.rows.map((r) => r.portId)).to.not.include(PORT);
   });
 
   it('throws on a broken query instead of answering "no rows"', async () => {

@@ -137,4 +137,15 @@ describe('multinic status (real MariaDB and RabbitMQ)', function () {
     expect((down as { stderr: string }).stderr).to.match(/127\.0\.0\.1:2 is not reachable.*also failed: .*127\.0\.0\.1:1 is not reachable/);
     expect((down as { stderr: string }).stderr).to.not.include('secret');
   });
+
+  it('counts rows under node_table\'s name whatever spelling they use (the identity rule), --node too', async function () {
+    await tdb.sequelize.query("UPDATE multi_interface SET attached_node_name = 'WORKER-NODE-2.novalocal' WHERE attached_node_name = 'worker-node-2'");
+    const report = await collect();
+    expect(report.nodes.map((n) => [n.node, n.interfaces, n.spellings])).to.deep.equal([
+      ['worker-node-1', { configured: 1, pending: 2, failed: 1 }, undefined],
+      ['worker-node-2', { configured: 1, pending: 2, failed: 0 }, ['WORKER-NODE-2.novalocal']],
+    ]);
+    expect((await collect('worker-node-2.novalocal')).nodes.map((n) => n.node)).to.deep.equal(['worker-node-2']);
+    expect(formatStatus(report)).to.include('worker-node-2 (rows say WORKER-NODE-2.novalocal)');
+  });
 });

@@ -34,7 +34,7 @@ describe('db migrations and seed (real MariaDB)', () => {
 
     const applied = await migrate(t.sequelize, log);
 
-    expect(applied).to.deep.equal(['0001-openstack-tables', '0002-interface-address-mtu', '0003-poll-indexes', '0004-multinic-port-state']);
+    expect(applied).to.deep.equal(['0001-openstack-tables', '0002-interface-address-mtu', '0003-poll-indexes', '0004-multinic-port-state', '0005-subnet-watch-indexes']);
     const after = await t.sequelize.query<Record<string, unknown>>('SELECT * FROM multi_interface', { type: QueryTypes.SELECT });
     expect(after).to.have.length(1);
     const { address, mtu, ...rest } = after[0]!;

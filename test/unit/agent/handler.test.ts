@@ -7,6 +7,8 @@ describe('agent handler', () => {
   describe('stale detection', () => {
     const data = interfaceData();
     const attach = attachEvent(data);
+    /** node_table knows both workers: a row naming worker-2 is positive evidence that the port left. */
+    const known = { thisNode: 'worker-1', nodeTable: ['worker-1', 'worker-2'] };
 
     it('applies an attach of the row generation with the row content', () => {
       expect(staleReason(attach, rowFor(data), 'worker-1')).to.equal(null);
@@ -19,7 +21,7 @@ describe('agent handler', () => {
     });
     it('drops an attach for a row now attached to another node', () => {
       const moved = { ...data, nodeName: 'worker-2', generation: GEN + 1000 };
-      expect(staleReason(attach, rowFor(moved), 'worker-1')).to.match(/now attached to "worker-2"/);
+      expect(staleReason(attach, rowFor(moved), known)).to.match(/now attached to "worker-2"/);
     });
     it('drops an attach of the same generation whose content differs from the row', () => {
       expect(staleReason(attach, rowFor({ ...data, address: '192.168.100.250' }), 'worker-1')).to.match(/the row wins/);
@@ -35,7 +37,7 @@ describe('agent handler', () => {
     it('applies a detach of a deleted row, of a row live on another node, and of a port with no row', () => {
       const detach = detachEvent(data);
       expect(staleReason(detach, rowFor(data, { deleted: true }), 'worker-1')).to.equal(null);
-      expect(staleReason(detach, rowFor({ ...data, nodeName: 'worker-2', generation: GEN + 1 }), 'worker-1')).to.equal(null);
+      expect(staleReason(detach, rowFor({ ...data, nodeName: 'worker-2', generation: GEN + 1 }), known)).to.equal(null);
       expect(staleReason(detach, undefined, 'worker-1')).to.equal(null);
     });
   });

@@ -38,7 +38,7 @@ describe('agent node-name resolution', () => {
   });
   it('resolveNodeName throws when the query fails, rather than guessing', async () => {
     const store = new FakeStore();
-    store.failNext('findNodeNames');
+    store.failNext('listNodeNames');
     const { ports } = fakePorts({ store });
     let thrown: unknown;
     await resolveNodeName({ kubeName: 'worker-1' }, { store, log: ports.log }).catch((e: unknown) => (thrown = e));

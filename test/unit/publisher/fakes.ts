@@ -3,7 +3,7 @@ import { createRingLogger } from '../../../src/log/logger.js';
 import type { InterfaceRowWithSubnet } from '../../../src/model/row-data.js';
 import type { InterfaceEvent } from '../../../src/events/types.js';
 import { createPublisherMetrics } from '../../../src/http/publisher-metrics.js';
-import type { FailedOutcome, PublisherPorts } from '../../../src/model/publisher-ports.js';
+import type { ConfiguredPlacement, FailedOutcome, PublisherPorts } from '../../../src/model/publisher-ports.js';
 
 /** A pending multi_interface row with its subnet, valid unless overridden. */
 export function pendingRow(id: number, over: Partial<InterfaceRowWithSubnet> = {}): InterfaceRowWithSubnet {
@@ -37,6 +37,8 @@ export function fakePorts({ batchSize = 100 } = {}) {
   const state = {
     rows: [] as InterfaceRowWithSubnet[],
     failed: [] as FailedOutcome[],
+    /** Where agents recorded ports configured (multinic_port_state). */
+    configured: [] as ConfiguredPlacement[],
     /** node_table: the nodes `pendingRow` uses by default. */
     nodes: ['node-0', 'node-1'] as string[],
     declared: new Set<string>(),
@@ -59,7 +61,10 @@ export function fakePorts({ batchSize = 100 } = {}) {
         return state.rows.filter((r) => r.id > afterId).sort((a, b) => a.id - b.id).slice(0, limit);
       },
     },
-    outcomes: { failedAmong: async (ids) => state.failed.filter((f) => ids.includes(f.portId)) },
+    outcomes: {
+      failedAmong: async (ids) => state.failed.filter((f) => ids.includes(f.portId)),
+      configuredAmong: async (ids) => state.configured.filter((c) => ids.includes(c.portId)),
+    },
     nodes: { listNodes: async () => [...state.nodes] },
     broker: {
       isDeclared: (n) => state.declared.has(n),
