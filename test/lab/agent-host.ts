@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import type { InterfaceEventData } from '../../src/events/types.js';
+import { CommandFailedError, runCommand, type CommandRunner } from '../../src/host/command.js';
 import type { Kernel } from '../../src/host/kernel.js';
 import type { NetplanHost } from '../../src/host/netplan/host.js';
 import { createHostFromConfig } from '../../src/roots/host.js';
@@ -25,13 +26,25 @@ export interface LabHost {
   backupDir: string;
 }
 
+/** Failures injected around the real commands: the next `failApplies` apply steps (`netplan apply`, `networkctl reload`) exit 1 without running. */
+export interface ApplyFaults {
+  failApplies: number;
+}
+
 /** Builds the host side for `node` with `method`, from the node's agent environment (tag-prefixed temp dir for backups). */
-export async function labHost(node: LabNode, method: ApplyMethod, { tag = 'kn', verifyTimeout = '10s' } = {}): Promise<LabHost> {
+export async function labHost(node: LabNode, method: ApplyMethod, { tag = 'kn', verifyTimeout = '10s', faults = { failApplies: 0 } as ApplyFaults, env = {} as Record<string, string> } = {}): Promise<LabHost> {
   const backupDir = await mkdtemp(join(tmpdir(), `${tag}-backups-`));
-  const config = loadConfig({ env: { ...node.agentEnv(), NETPLAN_BACKUP_DIR: backupDir, NETPLAN_APPLY_METHOD: method, AGENT_VERIFY_TIMEOUT: verifyTimeout, AGENT_NIC_WAIT: '10s' } });
+  const config = loadConfig({ env: { ...node.agentEnv(), NETPLAN_BACKUP_DIR: backupDir, NETPLAN_APPLY_METHOD: method, AGENT_VERIFY_TIMEOUT: verifyTimeout, AGENT_NIC_WAIT: '10s', ...env } });
   if (config.host.ipCommand.length === 0) throw new Error('lab: the node gave no IP_COMMAND');
   const ring = createRingLogger(`lab-${node.name}`, 2000);
-  const { host, kernel } = createHostFromConfig(config, { log: ring.log });
+  const run: CommandRunner = async (argv, opts) => {
+    if (faults.failApplies > 0 && ['apply', 'reload'].includes(argv[argv.length - 1]!)) {
+      faults.failApplies--;
+      throw new CommandFailedError(argv, 1, null, 'injected by the lab test: apply failed');
+    }
+    return runCommand(argv, opts);
+  };
+  const { host, kernel } = createHostFromConfig(config, { log: ring.log, run });
   return { host, kernel: kernel!, ring, backupDir };
 }
 

@@ -47,8 +47,9 @@ export interface TargetedApplyResult {
  *    mtime (systemd 252 src/network/networkd-network.c, network_reload());
  * 3. renames each NIC as `netplan apply` does (`ip link set dev X down`, `... name Y`);
  * 4. `networkctl reload` (systemd ≥ 244, NEWS "CHANGES WITH 244");
- * 5. on a rollback, `networkctl reconfigure` of the change's NICs that still have a unit,
- *    so one left half-configured by the failed change is configured again.
+ * 5. `networkctl reconfigure` of the change's NICs whose unit did not change but that were
+ *    renamed (the same port back under a new kernel name) or are being rolled back (one left
+ *    half-configured by the failed change is configured again).
  * netplan 0.106's `netplan apply` has no per-interface option (`netplan apply --help`).
  * udev rules (`/run/udev/rules.d/99-netplan-*`) are not copied: they only matter when a NIC
  * is added, and netplan's systemd generator writes them again at boot.
@@ -78,7 +79,13 @@ export async function targetedApply(o: TargetedApplyOptions, change: ApplyChange
   }
   for (const { from, to } of change.renames) await o.kernel.rename(from, to);
   await o.run([...o.networkctlCommand, 'reload'], { timeoutMs: o.timeoutMs, log });
-  const reconfigured = change.rollback ? change.interfaces.filter((n) => networkd[`10-netplan-${n}.network`] !== undefined) : [];
+  // A reload skips a link whose unit did not change; a rollback (the link may be half-configured)
+  // and a rename (the same port back under a new kernel name) need that link configured anew.
+  const renamed = new Set(change.renames.map((r) => r.to));
+  const reconfigured = change.interfaces.filter((n) => {
+    const unit = `10-netplan-${n}.network`;
+    return networkd[unit] !== undefined && !written.includes(unit) && (change.rollback || renamed.has(n));
+  });
   if (reconfigured.length > 0) await o.run([...o.networkctlCommand, 'reconfigure', ...reconfigured], { timeoutMs: o.timeoutMs, log });
   return { written, removed, reconfigured };
 }
