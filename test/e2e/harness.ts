@@ -37,6 +37,29 @@ export function configFrom(env: SandboxEnv, extra: Record<string, string>): Conf
   });
 }
 
+/** One file of a netplan directory, exact bytes. */
+export interface NetplanFile {
+  name: string;
+  content: string;
+  bytes: Buffer;
+}
+
+/** Every file in `dir`, sorted by name, exact bytes. */
+export async function readNetplanFiles(dir: string): Promise<NetplanFile[]> {
+  const names = (await readdir(dir)).sort();
+  return Promise.all(names.map(async (name) => {
+    const bytes = await readFile(join(dir, name));
+    return { name, content: bytes.toString('utf8'), bytes };
+  }));
+}
+
+/** The value of metric `name` with `labels` in `registry`; 0 when absent. */
+export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}
+
 /**
  * One agent in a sandbox root: its own netplan and backup dirs, a fake sysfs tree with
  * the NICs given, and the real `multinic sandbox-apply` argv as NETPLAN_APPLY_COMMAND.
@@ -92,12 +115,8 @@ export class SandboxAgent {
   }
 
   /** Every file in the netplan dir, exact bytes. */
-  async files(): Promise<Array<{ name: string; content: string; bytes: Buffer }>> {
-    const names = (await readdir(this.netplanDir)).sort();
-    return Promise.all(names.map(async (name) => {
-      const bytes = await readFile(join(this.netplanDir, name));
-      return { name, content: bytes.toString('utf8'), bytes };
-    }));
+  files(): Promise<NetplanFile[]> {
+    return readNetplanFiles(this.netplanDir);
   }
 
   /** Runs the real `netplan generate` on a copy of this agent's files; returns the networkd files it wrote. */
@@ -114,10 +133,8 @@ export class SandboxAgent {
     }
   }
 
-  async metric(name: string, labels: Record<string, string>): Promise<number> {
-    const m = await this.registry.getSingleMetric(name)?.get();
-    const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
-    return v?.value ?? 0;
+  metric(name: string, labels: Record<string, string>): Promise<number> {
+    return metricValue(this.registry, name, labels);
   }
 
   async stop(): Promise<void> {
