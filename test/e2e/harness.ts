@@ -61,23 +61,51 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
 }
 
 /**
- * One agent in a sandbox root: its own netplan and backup dirs, a fake sysfs tree with
- * the NICs given, and the real `multinic sandbox-apply` argv as NETPLAN_APPLY_COMMAND.
- * The runner executes that same command in-process (no tsx start-up per apply) and
- * counts every apply; `failApplyWhile` makes applies fail while a file mentions a MAC.
+ * What the end-to-end tests hold of an agent, wherever it runs: the running agent, its
+ * registry and log, its netplan files, and an apply gate that counts every apply and
+ * fails it while `failApplyWhile` names a MAC found in the files.
  */
-export class SandboxAgent {
+export abstract class AgentUnderTest {
   applies = 0;
   failApplyWhile: string | null = null;
   agent!: RunningAgent;
   readonly registry: Registry = createRegistry();
   readonly ring = createRingLogger('e2e-agent', 5000);
 
+  abstract get netplanDir(): string;
+
+  /** Called before each apply: counts it; throws CommandFailedError as a broken apply would while `failApplyWhile` is in the files. */
+  async gateApply(argv: readonly string[]): Promise<void> {
+    this.applies++;
+    if (this.failApplyWhile && (await this.files()).some((f) => f.content.includes(this.failApplyWhile!))) {
+      throw new CommandFailedError(argv, 1, null, 'simulated: netplan apply failed');
+    }
+  }
+
+  /** Every file in the netplan dir, exact bytes. */
+  files(): Promise<NetplanFile[]> {
+    return readNetplanFiles(this.netplanDir);
+  }
+
+  metric(name: string, labels: Record<string, string>): Promise<number> {
+    return metricValue(this.registry, name, labels);
+  }
+}
+
+/**
+ * One agent in a sandbox root: its own netplan and backup dirs, a fake sysfs tree with
+ * the NICs given, and the real `multinic sandbox-apply` argv as NETPLAN_APPLY_COMMAND.
+ * The runner executes that same command in-process (no tsx start-up per apply) and
+ * counts every apply; `failApplyWhile` makes applies fail while a file mentions a MAC.
+ */
+export class SandboxAgent extends AgentUnderTest {
   private constructor(
     readonly kubeName: string,
     readonly root: string,
     readonly sysfs: FakeSysfs,
-  ) {}
+  ) {
+    super();
+  }
 
   get netplanDir(): string {
     return join(this.root, 'etc', 'netplan');
@@ -103,20 +131,10 @@ export class SandboxAgent {
       netplanDir: a.netplanDir,
       sysfsDir: sysfs.root,
       log: a.ring.log,
-      beforeApply: async (argv) => {
-        a.applies++;
-        if (a.failApplyWhile && (await a.files()).some((f) => f.content.includes(a.failApplyWhile!))) {
-          throw new CommandFailedError(argv, 1, null, 'simulated: netplan apply failed');
-        }
-      },
+      beforeApply: (argv) => a.gateApply(argv),
     });
     a.agent = await startAgent({ config, log: a.ring.log, registry: a.registry, overrides: { run: runner, addresses: async () => [], kernel: null } });
     return a;
-  }
-
-  /** Every file in the netplan dir, exact bytes. */
-  files(): Promise<NetplanFile[]> {
-    return readNetplanFiles(this.netplanDir);
   }
 
   /** Runs the real `netplan generate` on a copy of this agent's files; returns the networkd files it wrote. */
@@ -131,10 +149,6 @@ export class SandboxAgent {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
-  }
-
-  metric(name: string, labels: Record<string, string>): Promise<number> {
-    return metricValue(this.registry, name, labels);
   }
 
   async stop(): Promise<void> {

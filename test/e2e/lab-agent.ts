@@ -1,13 +1,10 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Registry } from 'prom-client';
-import { startAgent, type RunningAgent } from '../../src/roots/agent.js';
-import { CommandFailedError, runCommand, type CommandRunner } from '../../src/host/command.js';
-import { createRegistry } from '../../src/http/metrics.js';
-import { createRingLogger } from '../../src/log/logger.js';
+import { startAgent } from '../../src/roots/agent.js';
+import { runCommand, type CommandRunner } from '../../src/host/command.js';
 import type { Lab, LabNode } from '../lab/index.js';
-import { configFrom, metricValue, readNetplanFiles, type NetplanFile, type SandboxEnv } from './harness.js';
+import { AgentUnderTest, configFrom, type SandboxEnv } from './harness.js';
 
 /** The apply steps of either path: `netplan apply`, or the targeted path's `networkctl reload`. */
 const isApply = (argv: readonly string[]) => ['apply', 'reload'].includes(argv[argv.length - 1]!);
@@ -19,18 +16,14 @@ const isApply = (argv: readonly string[]) => ['apply', 'reload'].includes(argv[a
  * apply method. Every apply step goes through a runner that counts it and, while
  * `failApplyWhile` names a MAC found in the netplan files, fails it as a broken apply would.
  */
-export class LabAgent {
-  applies = 0;
-  failApplyWhile: string | null = null;
-  agent!: RunningAgent;
-  readonly registry: Registry = createRegistry();
-  readonly ring = createRingLogger('e2e-agent', 5000);
-
+export class LabAgent extends AgentUnderTest {
   private constructor(
     readonly kubeName: string,
     readonly node: LabNode,
     private readonly backupDir: string,
-  ) {}
+  ) {
+    super();
+  }
 
   get netplanDir(): string {
     return this.node.netplanDir;
@@ -49,21 +42,11 @@ export class LabAgent {
       AGENT_RESYNC_INTERVAL: '10m',
     });
     const run: CommandRunner = async (argv, opts) => {
-      if (isApply(argv)) {
-        a.applies++;
-        if (a.failApplyWhile && (await a.files()).some((f) => f.content.includes(a.failApplyWhile!))) {
-          throw new CommandFailedError(argv, 1, null, 'simulated: netplan apply failed');
-        }
-      }
+      if (isApply(argv)) await a.gateApply(argv);
       return runCommand(argv, opts);
     };
     a.agent = await startAgent({ config, log: a.ring.log, registry: a.registry, overrides: { run } });
     return a;
-  }
-
-  /** Every file in the node's /etc/netplan, exact bytes. */
-  files(): Promise<NetplanFile[]> {
-    return readNetplanFiles(this.netplanDir);
   }
 
   /** The kernel's view of the NIC with `mac` in the node: name, UP flag, MTU, global addresses. */
@@ -77,10 +60,6 @@ export class LabAgent {
     const dir = this.node.networkdRunDir;
     const names = await readdir(dir);
     return (await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8')))).join('\n');
-  }
-
-  metric(name: string, labels: Record<string, string>): Promise<number> {
-    return metricValue(this.registry, name, labels);
   }
 
   async stop(): Promise<void> {

@@ -154,3 +154,23 @@ for (const method of ['targeted', 'apply'] as ApplyMethod[]) {
     }
   });
 }
+
+describe('MultiNIC deletes exactly the addresses it set when the apply leaves them (netplan\'s fallback path does)', function () {
+  this.timeout(120_000);
+  let lab: Lab;
+  before(async () => { lab = await Lab.start({ tag: 'kn' }); });
+  after(async () => { await lab?.stop(); });
+
+  it('a detach whose apply changes nothing in the kernel still ends with only the foreign address on the NIC', async () => {
+    const node = await lab.addNode({ name: 'worker-1' });
+    const real = await labHost(node, 'targeted');
+    // An apply that does nothing at all, as netplan's networkd-restart fallback leaves addresses in place.
+    const inert = await labHost(node, 'apply', { env: { NETPLAN_APPLY_COMMAND: '["true"]' } });
+    await node.plug({ mac: MAC(7) });
+    await real.host.configure(portData(node, { portId: 'p7', mac: MAC(7), cidr: '10.27.0.0/24', address: '10.27.0.11' }), '/lab/test');
+    await node.exec(['ip', 'address', 'add', '10.28.0.5/24', 'dev', 'multinic0']);
+    expect(await inert.host.remove('p7')).to.deep.equal({ name: 'multinic0', changed: true });
+    expect((await kernelOf(node, MAC(7)))!.addresses).to.deep.equal(['10.28.0.5/24']);
+    expect(inert.ring.records().map((r) => r.msg)).to.include('deleted an address MultiNIC had set and no longer wants');
+  });
+});
