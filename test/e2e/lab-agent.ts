@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startAgent } from '../../src/roots/agent.js';
 import { runCommand, type CommandRunner } from '../../src/host/command.js';
@@ -32,7 +31,7 @@ export class LabAgent extends AgentUnderTest {
   static async start(lab: Lab, kubeName: string, env: SandboxEnv, macs: string[]): Promise<LabAgent> {
     const node = await lab.addNode({ name: kubeName });
     for (const mac of macs) await node.plug({ mac });
-    const a = new LabAgent(kubeName, node, await mkdtemp(join(tmpdir(), 'kn-e2e-backups-')));
+    const a = new LabAgent(kubeName, node, join(node.dir, 'backups'));
     const config = configFrom(env, {
       NODE_NAME: kubeName,
       ...node.agentEnv(),
@@ -64,6 +63,5 @@ export class LabAgent extends AgentUnderTest {
 
   async stop(): Promise<void> {
     await this.agent?.stop().catch(() => undefined);
-    await rm(this.backupDir, { recursive: true, force: true });
   }
 }

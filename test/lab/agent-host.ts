@@ -3,8 +3,6 @@
  * the kernel, roll back) serving one lab node, built from the node's agentEnv() through the
  * configuration loader as the agent's root does; and the event data the tests feed it.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import type { InterfaceEventData } from '../../src/events/types.js';
@@ -31,9 +29,12 @@ export interface ApplyFaults {
   failApplies: number;
 }
 
-/** Builds the host side for `node` with `method`, from the node's agent environment (tag-prefixed temp dir for backups). */
-export async function labHost(node: LabNode, method: ApplyMethod, { tag = 'kn', verifyTimeout = '10s', faults = { failApplies: 0 } as ApplyFaults, env = {} as Record<string, string> } = {}): Promise<LabHost> {
-  const backupDir = await mkdtemp(join(tmpdir(), `${tag}-backups-`));
+let hosts = 0;
+
+/** Builds the host side for `node` with `method`, from the node's agent environment (backups in the node's folder). */
+export async function labHost(node: LabNode, method: ApplyMethod, { verifyTimeout = '10s', faults = { failApplies: 0 } as ApplyFaults, env = {} as Record<string, string> } = {}): Promise<LabHost> {
+  // Inside the node's folder, so Lab.stop removes it with the node.
+  const backupDir = join(node.dir, `backups-${method}-${++hosts}`);
   const config = loadConfig({ env: { ...node.agentEnv(), NETPLAN_BACKUP_DIR: backupDir, NETPLAN_APPLY_METHOD: method, AGENT_VERIFY_TIMEOUT: verifyTimeout, AGENT_NIC_WAIT: '10s', ...env } });
   if (config.host.ipCommand.length === 0) throw new Error('lab: the node gave no IP_COMMAND');
   const ring = createRingLogger(`lab-${node.name}`, 2000);

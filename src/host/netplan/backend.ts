@@ -58,11 +58,12 @@ export function createNetplanBackend(options: NetplanBackendOptions): HostBacken
     const { durationMs } = await run(applyCommand, { timeoutMs: applyTimeoutMs, log });
     log.info({ durationMs, method: 'apply', ...(why && { fallbackFrom: why }) }, 'netplan applied');
   };
+  let validated: { files: Map<string, Buffer>; networkd: Record<string, string> } | undefined;
   const targeted = async (log: Log, change: ApplyChange) => {
     const started = Date.now();
     const { networkdRunDir = '/run/systemd/network', networkctlCommand = [] } = options;
     if (networkctlCommand.length === 0) throw new Error('NETWORKCTL_COMMAND is empty');
-    const done = await targetedApply({ netplanDir, generateCommand, networkdRunDir, networkctlCommand, kernel, timeoutMs: applyTimeoutMs, run, tmpDir }, change, log);
+    const done = await targetedApply({ netplanDir, generateCommand, networkdRunDir, networkctlCommand, kernel, timeoutMs: applyTimeoutMs, run, tmpDir, validated }, change, log);
     log.info({ durationMs: Date.now() - started, method: 'targeted', ...done, renamed: change.renames }, 'netplan applied');
   };
   return {
@@ -80,6 +81,7 @@ export function createNetplanBackend(options: NetplanBackendOptions): HostBacken
       if (write) files.set(write.file, write.content);
       const { networkd } = await validateWithNetplan({ generateCommand, files, tmpDir });
       if (write) checkGenerated(write.iface, networkd);
+      validated = { files, networkd };
     },
     async apply(log: Log, change?: ApplyChange) {
       // Without a kernel (the sandbox's fake sysfs) there is no host to target: NETPLAN_APPLY_COMMAND is its stand-in.

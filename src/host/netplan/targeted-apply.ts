@@ -24,6 +24,17 @@ export interface TargetedApplyOptions {
   timeoutMs: number;
   run: CommandRunner;
   tmpDir?: string;
+  /**
+   * The last configuration validated (NETPLAN_DIR's files) and what `netplan generate` made of
+   * it: reused when the directory holds exactly those files, which saves the second generate
+   * of a change (validate, then apply).
+   */
+  validated?: { files: ReadonlyMap<string, Buffer>; networkd: Record<string, string> };
+}
+
+/** True when both maps hold the same file names with the same bytes. */
+function sameFiles(a: ReadonlyMap<string, Buffer>, b: ReadonlyMap<string, Buffer>): boolean {
+  return a.size === b.size && [...a].every(([name, content]) => b.get(name)?.equals(content) === true);
 }
 
 /** netplan's own files in the networkd directory (`10-netplan-*.network|.link|.netdev`). */
@@ -40,7 +51,8 @@ export interface TargetedApplyResult {
  * Applies netplan touching only the NICs `change` names (issue 10 point 6; the sequence and
  * its measurements are in test/lab/README.md, "Targeted apply"):
  * 1. `netplan generate --root-dir` of the whole directory into a scratch root (validates;
- *    a failure here changes nothing live);
+ *    a failure here changes nothing live), or the output of the validation just before when
+ *    the directory holds exactly what was validated;
  * 2. copies into NETWORKD_RUN_DIR only netplan's units whose bytes differ, deletes netplan's
  *    units that are gone; unchanged files keep their mtime, because systemd-networkd's
  *    reload reconfigures exactly the links whose `.network` file is new, gone or has a new
@@ -58,7 +70,10 @@ export interface TargetedApplyResult {
 export async function targetedApply(o: TargetedApplyOptions, change: ApplyChange, log: Pick<Log, 'debug' | 'warn' | 'info'>): Promise<TargetedApplyResult> {
   if (o.generateCommand === '') throw new HostError('targeted apply needs netplan generate (NETPLAN_GENERATE_COMMAND is empty)');
   if (o.kernel === null) throw new HostError('targeted apply needs the host\'s kernel (IP_COMMAND)');
-  const { networkd } = await validateWithNetplan({ generateCommand: o.generateCommand, files: await readAllYaml(o.netplanDir), tmpDir: o.tmpDir });
+  const files = await readAllYaml(o.netplanDir);
+  const networkd = o.validated && sameFiles(files, o.validated.files)
+    ? o.validated.networkd
+    : (await validateWithNetplan({ generateCommand: o.generateCommand, files, tmpDir: o.tmpDir })).networkd;
   const written: string[] = [];
   const removed: string[] = [];
   const live = (await readdir(o.networkdRunDir)).filter((f) => NETPLAN_UNIT.test(f));

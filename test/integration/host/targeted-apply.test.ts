@@ -63,6 +63,16 @@ describe('host/netplan targeted apply (real netplan generate, recorded networkct
     expect(calls).to.deep.equal(['rename ens42 multinic0', 'networkctl reload', 'networkctl reconfigure multinic0', 'networkctl reload', 'networkctl reconfigure multinic0']);
   });
 
+  it('reuses the validation\'s output when the directory holds exactly what was validated, and generates again otherwise', async () => {
+    const files = new Map([['50-cloud-init.yaml', Buffer.from(FOREIGN)]]);
+    const validated = { files, networkd: { '10-netplan-ens3.network': '[Match]\nName=ens3\n' } };
+    const noGenerate = { ...options(), generateCommand: '/nonexistent/netplan', validated };
+    expect(await targetedApply(noGenerate, { renames: [], interfaces: [], rollback: false }, log)).to.deep.include({ written: ['10-netplan-ens3.network'] });
+    await writeFile(join(netplanDir, '90-multinic-multinic0.yaml'), renderInterface(iface('multinic0', 'fa:16:3e:00:10:04', '10.20.0.11')), { mode: 0o600 });
+    const err = await targetedApply(noGenerate, { renames: [], interfaces: [], rollback: false }, log).catch((e: Error) => e);
+    expect(err?.message).to.match(/cannot be run \(ENOENT\)/);
+  });
+
   it('the backend falls back to NETPLAN_APPLY_COMMAND when a targeted step fails, and uses it alone without a kernel', async () => {
     const failing: CommandRunner = async (argv) => {
       calls.push(argv.join(' '));
