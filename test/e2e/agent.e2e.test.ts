@@ -61,11 +61,11 @@ describe('end to end: seed -> publisher -> two agents on lab nodes (real MariaDB
     (await t.sequelize.query<Record<string, unknown>>('SELECT * FROM multi_interface WHERE port_id = ?', { replacements: [portId], type: QueryTypes.SELECT }))[0];
   const success = async (portId: string) => Number((await row(portId))?.netplan_success);
   const annotation = (node: string) => JSON.parse(kube.node(node)?.metadata.annotations[Annotations.Interfaces] ?? '[]') as Array<{ portId: string; name: string; address: string | null }>;
-  const insertPort = async (portId: string, node: string, mac: string, address: string) => {
+  const insertPort = async (portId: string, node: string, mac: string, address: string, subnetId = E2E_SUBNET.subnet_id) => {
     await t.sequelize.query(
       `INSERT INTO multi_interface (port_id, subnet_id, macaddress, attached_node_id, attached_node_name, netplan_success, status, address, created_at, modified_at)
        SELECT ?, ?, ?, attached_node_id, attached_node_name, 0, 'ACTIVE', ?, NOW(3), NOW(3) FROM node_table WHERE attached_node_name = ?`,
-      { replacements: [portId, E2E_SUBNET.subnet_id, mac, address, node] },
+      { replacements: [portId, subnetId, mac, address, node] },
     );
   };
   const deadLetter = async (match: (m: amqplib.GetMessage) => boolean) =>
@@ -209,5 +209,38 @@ describe('end to end: seed -> publisher -> two agents on lab nodes (real MariaDB
     await waitFor('the Node not ready with the reason', () => kube.node(N1)?.metadata.labels[Labels.Ready] === 'false');
     expect(kube.node(N1)!.metadata.annotations[Annotations.LastError]).to.include('ext-port-bad');
     a1.failApplyWhile = null;
+  });
+  it('an apply that fails once for 10 ports is rolled back each time, dead-lettered, and healed by the resync (moved here from the fault suite)', async () => {
+    const ports = Array.from({ length: 10 }, (_, k) => ({ portId: `e2e-fail-${k}`, mac: `fa:16:3e:10:01:${(0x50 + k).toString(16)}`, subnet: `5e0b7c3a-fail-4d1e-8f00-0000000001${String(k).padStart(2, '0')}`, address: `192.168.${120 + k}.11` }));
+    for (const [k, p] of ports.entries()) {
+      await a1.node.plug({ mac: p.mac });
+      await t.sequelize.query("INSERT INTO multi_subnet (subnet_id, subnet_name, cidr, network_id, status, created_at, modified_at) VALUES (?, ?, ?, ?, 'ACTIVE', NOW(3), NOW(3))", { replacements: [p.subnet, `fail-net-${k}`, `192.168.${120 + k}.0/24`, E2E_SUBNET.network_id] });
+    }
+    const before = await a1.files();
+    // Every apply fails while a file names one of these ports (both steps of the targeted path and its fallback).
+    a1.failApplyWhile = 'e2e-fail-';
+    for (const p of ports) await insertPort(p.portId, N1, p.mac, p.address, p.subnet);
+    const reasons = new Map<string, string>();
+    await waitFor('10 dead letters', async () => {
+      for (let m = await ch.get('multinic.dead', { noAck: true }); m; m = await ch.get('multinic.dead', { noAck: true })) {
+        const port = String(m.properties.headers?.['x-multinic-port']);
+        if (port.startsWith('e2e-fail-')) reasons.set(port, String(m.properties.headers?.['x-multinic-error']));
+      }
+      return reasons.size === ports.length;
+    }, { timeoutMs: 90_000 });
+    for (const [port, reason] of reasons) expect(reason, port).to.match(/rolled back/);
+    const after = await a1.files();
+    expect(after.map((f) => f.name)).to.deep.equal(before.map((f) => f.name));
+    for (const [k, f] of after.entries()) expect(f.bytes.equals(before[k]!.bytes), f.name).to.equal(true);
+    for (const p of ports) {
+      expect(await success(p.portId), p.portId).to.equal(0);
+      expect((await a1.kernelOf(p.mac))!.addresses, p.mac).to.deep.equal([]);
+    }
+    a1.failApplyWhile = null;
+    await a1.agent.resyncNow();
+    for (const p of ports) {
+      await waitFor(`netplan_success=1 for ${p.portId}`, async () => (await success(p.portId)) === 1);
+      expect(await a1.kernelOf(p.mac), p.mac).to.deep.include({ up: true, addresses: [`${p.address}/24`] });
+    }
   });
 });

@@ -69,7 +69,7 @@ describe('host/netplan targeted apply (real netplan generate, recorded networkct
     const noGenerate = { ...options(), generateCommand: '/nonexistent/netplan', validated };
     expect(await targetedApply(noGenerate, { renames: [], interfaces: [], rollback: false }, log)).to.deep.include({ written: ['10-netplan-ens3.network'] });
     await writeFile(join(netplanDir, '90-multinic-multinic0.yaml'), renderInterface(iface('multinic0', 'fa:16:3e:00:10:04', '10.20.0.11')), { mode: 0o600 });
-    const err = await targetedApply(noGenerate, { renames: [], interfaces: [], rollback: false }, log).catch((e: Error) => e);
+    const err = await targetedApply(noGenerate, { renames: [], interfaces: [], rollback: false }, log).then(() => undefined, (e: Error) => e);
     expect(err?.message).to.match(/cannot be run \(ENOENT\)/);
   });
 
