@@ -105,6 +105,7 @@ async function main(): Promise<void> {
         nicWaitMs: 30_000,
         allowTakeover: false,
         addresses: async () => [],
+        kernel: null,
         log: nodeLog,
         sleep,
         now: () => new Date(),

@@ -23,6 +23,12 @@ export const DEFAULT_APPLY_COMMAND = [
   'nsenter', '--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'netplan', 'apply',
 ] as const;
 
+/** `ip` in the host's network namespace, as the DaemonSet pod (hostPID) reaches it; IP_COMMAND. */
+export const DEFAULT_IP_COMMAND = ['nsenter', '--target', '1', '--net', '--', 'ip'] as const;
+
+/** `networkctl` in the host's namespaces (it talks to systemd-networkd over the host's D-Bus); NETWORKCTL_COMMAND. */
+export const DEFAULT_NETWORKCTL_COMMAND = ['nsenter', '--target', '1', '--mount', '--net', '--', 'networkctl'] as const;
+
 export const KEYS: readonly KeySpec[] = [
   { path: 'db.host', env: 'DB_HOST', default: '127.0.0.1', doc: 'MySQL/MariaDB host.' },
   { path: 'db.port', env: 'DB_PORT', default: 3306, doc: 'MySQL/MariaDB port.' },
@@ -40,8 +46,12 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'netplan.backupDir', env: 'NETPLAN_BACKUP_DIR', default: '/var/backups/netplan', doc: 'Where the owned files are backed up before each change.' },
   { path: 'netplan.backupKeep', env: 'NETPLAN_BACKUP_KEEP', default: 20, doc: 'How many backups are kept (oldest removed first).' },
   { path: 'netplan.applyCommand', env: 'NETPLAN_APPLY_COMMAND', default: DEFAULT_APPLY_COMMAND, doc: 'argv run to apply netplan; never run through a shell (whitespace-split, or a JSON array when it starts with `[`).' },
+  { path: 'netplan.applyMethod', env: 'NETPLAN_APPLY_METHOD', default: 'targeted', doc: '`targeted`: regenerate into a scratch root, copy only the changed systemd-networkd files into NETWORKD_RUN_DIR, rename the NIC with `ip link`, `networkctl reload` (needs systemd ≥ 244), so no other link is reconfigured; falls back to NETPLAN_APPLY_COMMAND when a step fails. `apply`: always NETPLAN_APPLY_COMMAND (`netplan apply` reconfigures every networkd link).' },
+  { path: 'netplan.networkdRunDir', env: 'NETWORKD_RUN_DIR', default: '/run/systemd/network', doc: 'Where `netplan generate` puts systemd-networkd files on the host, as the agent sees it (targeted apply).' },
+  { path: 'netplan.networkctlCommand', env: 'NETWORKCTL_COMMAND', default: DEFAULT_NETWORKCTL_COMMAND, doc: 'argv prefix running `networkctl` in the host\'s namespaces (targeted apply); never run through a shell.' },
   { path: 'netplan.applyTimeout', env: 'NETPLAN_APPLY_TIMEOUT', default: '60s', doc: 'An apply that takes longer is killed and rolled back.' },
   { path: 'netplan.generateCommand', env: 'NETPLAN_GENERATE_COMMAND', default: 'netplan', doc: 'netplan binary used for `netplan generate --root-dir` validation; empty string skips validation (not recommended).', emptyAllowed: true },
+  { path: 'host.ipCommand', env: 'IP_COMMAND', default: DEFAULT_IP_COMMAND, emptyAllowed: true, doc: 'argv prefix running iproute2\'s `ip` in the host\'s network namespace: the kernel state read before and verified after each apply, stale addresses deleted, the targeted rename; never run through a shell. Empty: no kernel to read (sandbox only; then only the NIC\'s name is verified).' },
   { path: 'sysfsNetDir', env: 'SYSFS_NET_DIR', default: '/sys/class/net', doc: 'Where NICs are looked up by MAC.' },
   { path: 'kube.kubeconfig', env: 'KUBECONFIG', doc: 'kubeconfig file; in-cluster config when unset.' },
   { path: 'kube.mode', env: 'KUBE_MODE', default: 'api', doc: '`api` patches the Node; `log` only logs the patch it would send (no cluster).' },
@@ -57,6 +67,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'publisher.nodeRefresh', env: 'PUBLISHER_NODE_REFRESH', default: '30s', doc: 'How often node queues are declared for new node_table rows.' },
   { path: 'agent.resyncInterval', env: 'AGENT_RESYNC_INTERVAL', default: '5m', doc: 'Full reconcile of the node with the database (also at start-up).' },
   { path: 'agent.nicWait', env: 'AGENT_NIC_WAIT', default: '30s', doc: 'How long to wait for a hot-plugged NIC to appear.' },
+  { path: 'agent.verifyTimeout', env: 'AGENT_VERIFY_TIMEOUT', default: '10s', doc: 'How long after an apply the kernel may take to show the change (name, addresses incl. IPv6 still in DAD, MTU, link up, other routes unchanged) before it is rolled back.' },
   { path: 'agent.allowTakeover', env: 'AGENT_ALLOW_TAKEOVER', default: false, doc: 'Allow configuring a NIC that is up with addresses MultiNIC did not configure.' },
   { path: 'agent.maxRetries', env: 'AGENT_MAX_RETRIES', default: 5, doc: 'In-process retries (with backoff) of a transient failure before the message is requeued.' },
 ];

@@ -46,6 +46,17 @@ const argv = parsedBy(parseArgv);
 /** One broker URL or several of one cluster (see parseBrokerUrls); the output is always a list. */
 const brokerUrls = (protocols: string[]) => parsedBy((v) => parseBrokerUrls(v, protocols));
 
+/** An argv, or none at all: '' (or []) gives [] — the caller then has nothing to run. */
+const optionalArgv = z.unknown().transform((v, ctx) => {
+  if (v === '' || (Array.isArray(v) && v.length === 0)) return [] as string[];
+  const r = parseArgv(v);
+  if (typeof r === 'string') {
+    ctx.addIssue({ code: 'custom', message: r });
+    return z.NEVER;
+  }
+  return r;
+});
+
 const str = z.string({ error: 'expected a string' });
 const nonEmpty = str.min(1, 'must not be empty');
 /** Hostname-ish: what Kubernetes and RabbitMQ routing keys accept; no spaces or slashes. */
@@ -76,9 +87,13 @@ export const ConfigSchema = z.strictObject({
     backupDir: nonEmpty,
     backupKeep: int(1, 1000),
     applyCommand: argv,
+    applyMethod: z.enum(['targeted', 'apply'], { error: 'expected targeted or apply' }),
+    networkdRunDir: nonEmpty,
+    networkctlCommand: argv,
     applyTimeout: duration,
     generateCommand: str,
   }),
+  host: z.strictObject({ ipCommand: optionalArgv }),
   sysfsNetDir: nonEmpty,
   kube: z.strictObject({
     kubeconfig: nonEmpty.optional(),
@@ -101,6 +116,7 @@ export const ConfigSchema = z.strictObject({
   agent: z.strictObject({
     resyncInterval: duration,
     nicWait: duration,
+    verifyTimeout: duration,
     allowTakeover: bool,
     maxRetries: int(0, 100),
   }),

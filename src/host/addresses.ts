@@ -25,12 +25,13 @@ export function parseIpAddrJson(json: string): string[] {
 }
 
 /**
- * The real AddressReader: `ip -j addr show dev <ifname>` run with execFile. `ifname`
+ * The real AddressReader: `ip -j addr show dev <ifname>` run as an argv (no shell) through
+ * `ipCommand` (IP_COMMAND: the host's network namespace; default plain `ip`). `ifname`
  * must come from the sysfs listing, never from an event.
  */
-export function ipAddressReader({ log, timeoutMs = 5000, run = runCommand }: { log: Pick<Log, 'debug' | 'warn'>; timeoutMs?: number; run?: CommandRunner }): AddressReader {
+export function ipAddressReader({ log, timeoutMs = 5000, run = runCommand, ipCommand = ['ip'] }: { log: Pick<Log, 'debug' | 'warn'>; timeoutMs?: number; run?: CommandRunner; ipCommand?: readonly string[] }): AddressReader {
   return async (ifname) => {
-    const { stdout } = await run(['ip', '-j', 'addr', 'show', 'dev', ifname], { timeoutMs, log });
+    const { stdout } = await run([...ipCommand, '-j', 'addr', 'show', 'dev', ifname], { timeoutMs, log });
     return parseIpAddrJson(stdout || '[]');
   };
 }

@@ -10,6 +10,16 @@ export interface OwnedFile {
   iface: ConfiguredInterface;
 }
 
+/** What one apply changes, so a backend can touch only those NICs (targeted apply). */
+export interface ApplyChange {
+  /** NICs to rename before they are configured: kernel name now -> `multinicN`. */
+  renames: ReadonlyArray<{ from: string; to: string }>;
+  /** `multinicN` names whose configuration this change writes or removes. */
+  interfaces: readonly string[];
+  /** True when this apply puts the previous files back after a failed change. */
+  rollback: boolean;
+}
+
 /**
  * The port a host backend plugs into: what differs between netplan (files in
  * /etc/netplan, `netplan generate`, `netplan apply`) and, next, NetworkManager (keyfiles,
@@ -39,6 +49,10 @@ export interface HostBackend {
    * naming the problem. A backend configured to skip validation returns at once.
    */
   validate(change: { write?: { file: string; content: Buffer; iface: ConfiguredInterface }; remove: readonly string[] }): Promise<void>;
-  /** Makes the running system use the files now (e.g. `netplan apply`); throws on failure or timeout. */
-  apply(log: Log): Promise<void>;
+  /**
+   * Makes the running system use the files now (e.g. `netplan apply`); throws on failure or
+   * timeout. `change` says which NICs the change is about; a backend may ignore it and
+   * reconfigure everything.
+   */
+  apply(log: Log, change?: ApplyChange): Promise<void>;
 }

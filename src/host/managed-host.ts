@@ -9,7 +9,9 @@ import { configuredInterface } from '../model/configured.js';
 import { INTERFACE_NAME } from '../model/interface-name.js';
 import { createSerializer } from '../lib/serial.js';
 import { assertMayConfigure, type AddressReader } from './addresses.js';
-import type { HostBackend, OwnedFile } from './backend.js';
+import type { ApplyChange, HostBackend, OwnedFile } from './backend.js';
+import type { Kernel } from './kernel.js';
+import { addressDelta, expectationOf, KernelGuard } from './kernel-guard.js';
 import { backupOwnedFiles } from './backup.js';
 import { writeFileAtomic } from './files.js';
 import { allocateName } from './naming.js';
@@ -30,10 +32,16 @@ export interface ManagedHostDeps {
   /** `agent.allowTakeover` (default false). */
   allowTakeover: boolean;
   addresses: AddressReader;
+  /**
+   * The host's kernel (`ip` through IP_COMMAND): a snapshot before each change and the check
+   * after it. null where there is no kernel to read (the sandbox's fake sysfs): then only
+   * the NIC's name under sysfs is verified.
+   */
+  kernel: Kernel | null;
   log: Log;
   sleep: (ms: number) => Promise<void>;
   now: () => Date;
-  /** How long after apply the NIC may take to show up under its new name; default 10 s. */
+  /** AGENT_VERIFY_TIMEOUT: how long after apply the kernel may take to show the change (name, addresses, MTU, routes); default 10 s. */
   verifyTimeoutMs?: number;
   /** Re-read the owned files from disk at least this often even when nothing looks changed; default 60 s. */
   ownedCacheMaxAgeMs?: number;
@@ -60,6 +68,7 @@ export class ManagedHost implements InterfaceHost {
   private readonly serial = createSerializer();
   private readonly verifyTimeoutMs: number;
   private readonly cache: OwnedFileCache;
+  private readonly guard: KernelGuard;
   /**
    * Names this process has written into a file, by MAC, kept after a rollback removed the
    * file again: a failed apply may already have renamed the NIC, so the name stays that
@@ -73,6 +82,7 @@ export class ManagedHost implements InterfaceHost {
     private readonly backend: HostBackend,
   ) {
     this.verifyTimeoutMs = deps.verifyTimeoutMs ?? 10_000;
+    this.guard = new KernelGuard({ kernel: deps.kernel, timeoutMs: this.verifyTimeoutMs, sleep: deps.sleep, now: () => deps.now().getTime() });
     this.cache = new OwnedFileCache({ dir: backend.dir, read: () => backend.readOwned(), now: () => deps.now().getTime(), maxAgeMs: deps.ownedCacheMaxAgeMs });
   }
 
@@ -146,15 +156,24 @@ export class ManagedHost implements InterfaceHost {
     }
 
     await this.validate(iface, file, content, replaced, current);
-    for (const o of current ? [current, ...replaced] : replaced) await assertStillOurs(o);
-    await this.transact(owned, log, {
+    const previous = current ? [current, ...replaced] : replaced;
+    for (const o of previous) await assertStillOurs(o);
+    const before = await this.guard.snapshot();
+    const { stale, added } = addressDelta(previous.map((o) => o.iface), iface);
+    const names = [...new Set([ifname, name, ...previous.map((o) => o.iface.name)])];
+    const change: ApplyChange = { renames: ifname === name ? [] : [{ from: ifname, to: name }], interfaces: [...new Set([name, ...replaced.map((o) => o.iface.name)])], rollback: false };
+    await this.transact(owned, log, change, {
       mutate: async () => {
         this.written.set(mac, name);
         await mkdir(dir, { recursive: true });
         await writeFileAtomic(join(dir, file), content, 0o600);
         for (const o of replaced) await unlink(o.path);
       },
-      verify: () => waitForNicName(sysfsNetDir, mac, name, { timeoutMs: this.verifyTimeoutMs, ...this.wait }),
+      verify: async () => {
+        await waitForNicName(sysfsNetDir, mac, name, { timeoutMs: this.verifyTimeoutMs, ...this.wait });
+        await this.guard.verify(before, { expect: [expectationOf(iface)], stale, changed: names }, log);
+      },
+      afterRollback: () => this.guard.undo(before, added, log),
     });
     await this.recordChange(view, [ownedRecord(dir, file, content, iface)], [file, ...replaced.map((o) => o.file)]);
     log.info({ interface: name, file, replaced: replaced.map((o) => o.file), previousName: ifname }, 'interface configured');
@@ -170,7 +189,10 @@ export class ManagedHost implements InterfaceHost {
 
     await this.backend.validate({ remove: targets.map((t) => t.file) });
     for (const t of targets) await assertStillOurs(t);
-    await this.transact(owned, log, {
+    const before = await this.guard.snapshot();
+    const { stale } = addressDelta(targets.map((t) => t.iface), undefined);
+    const names = targets.map((t) => t.iface.name);
+    await this.transact(owned, log, { renames: [], interfaces: names, rollback: false }, {
       mutate: async () => {
         for (const t of targets) await unlink(t.path);
       },
@@ -178,6 +200,7 @@ export class ManagedHost implements InterfaceHost {
         for (const t of targets) {
           if (await lstat(t.path).then(() => true, () => false)) throw new HostError(`${t.file} is still present after removal`);
         }
+        await this.guard.verify(before, { expect: [], stale, changed: names }, log);
       },
     });
     await this.recordChange(view, [], targets.map((t) => t.file));
@@ -205,10 +228,11 @@ export class ManagedHost implements InterfaceHost {
   }
 
   /**
-   * One change of MultiNIC's files: back up `owned`, `mutate`, have the backend apply,
-   * `verify`; on any failure runTransaction restores `owned` byte for byte and applies again.
+   * One change of MultiNIC's files: back up `owned`, `mutate`, have the backend apply
+   * `change`, `verify`; on any failure runTransaction restores `owned` byte for byte,
+   * applies again (no rename: a renamed NIC keeps its multinicN name) and runs `afterRollback`.
    */
-  private transact(owned: readonly OwnedFile[], log: Log, steps: Pick<TransactionSteps, 'mutate' | 'verify'>): Promise<void> {
+  private transact(owned: readonly OwnedFile[], log: Log, change: ApplyChange, steps: Pick<TransactionSteps, 'mutate' | 'verify' | 'afterRollback'>): Promise<void> {
     const { backupDir, backupKeep, now } = this.deps;
     const { backend } = this;
     return runTransaction({
@@ -217,7 +241,7 @@ export class ManagedHost implements InterfaceHost {
       before: owned,
       log,
       backup: () => backupOwnedFiles(owned.map((o) => ({ file: o.file, content: o.content })), { backupDir, keep: backupKeep, now, log }),
-      apply: () => backend.apply(log),
+      apply: (rollback) => backend.apply(log, rollback ? { renames: [], interfaces: change.interfaces, rollback } : change),
       ...steps,
     });
   }

@@ -19,10 +19,12 @@ export interface TransactionSteps {
   backup: () => Promise<unknown>;
   /** Writes / deletes owned files. */
   mutate: () => Promise<void>;
-  /** Runs the apply command. */
-  apply: () => Promise<void>;
+  /** Runs the apply command; `rollback` is true when it applies the restored previous files. */
+  apply: (rollback: boolean) => Promise<void>;
   /** Checks the host now looks as intended. */
   verify: () => Promise<void>;
+  /** After the previous files are applied again: removes what the failed change left (e.g. addresses it set). */
+  afterRollback?: () => Promise<void>;
   log: Pick<Log, 'info' | 'warn' | 'error'>;
 }
 
@@ -53,7 +55,7 @@ export async function runTransaction(steps: TransactionSteps): Promise<void> {
   await steps.backup();
   try {
     await steps.mutate();
-    await steps.apply();
+    await steps.apply(false);
     await steps.verify();
   } catch (err) {
     const reason = reasonOf(err);
@@ -65,7 +67,8 @@ export async function runTransaction(steps: TransactionSteps): Promise<void> {
       throw new HostError(`${reason}; restoring the previous netplan files ALSO failed: ${reasonOf(restoreErr)}`, { cause: err });
     }
     try {
-      await steps.apply();
+      await steps.apply(true);
+      await steps.afterRollback?.();
       log.info({ files: before.map((f) => f.file) }, 'previous MultiNIC netplan files restored and applied again');
     } catch (reapplyErr) {
       // Logged here because the caller's error is about the original failure.

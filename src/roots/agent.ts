@@ -6,9 +6,10 @@ import { createSequelize } from '../db/connection.js';
 import { SequelizeInterfaceStore } from '../db/interface-store.js';
 import { ConfigError } from '../errors/errors.js';
 import { reasonOf } from '../errors/classify.js';
-import { ipAddressReader, type AddressReader } from '../host/addresses.js';
+import type { AddressReader } from '../host/addresses.js';
 import type { CommandRunner } from '../host/command.js';
-import { NetplanHost } from '../host/netplan/host.js';
+import type { Kernel } from '../host/kernel.js';
+import { createHostFromConfig } from './host.js';
 import { createAgentMetrics } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
 import { createNodePatcherFromConfig } from '../kube/node-patcher.js';
@@ -29,6 +30,8 @@ import { deliveryMetrics } from './delivery-metrics.js';
 export interface AgentOverrides {
   /** Reads a NIC's addresses for the takeover guard; default `ip -j addr` (execFile). */
   addresses?: AddressReader;
+  /** The host's kernel; default `ip` through IP_COMMAND (none when IP_COMMAND is empty). */
+  kernel?: Kernel | null;
   /** Runs the apply command (NetplanHost's `run`); tests count or fail applies through it. */
   run?: CommandRunner;
   host?: InterfaceHost;
@@ -107,24 +110,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     if (known) log.error({ kubeName, dbName: node.dbName }, unknownNodeMessage(node.dbName, known));
   }
   const metrics = createAgentMetrics(registry);
-  const host =
-    overrides.host ??
-    new NetplanHost({
-      netplanDir: config.netplan.dir,
-      backupDir: config.netplan.backupDir,
-      backupKeep: config.netplan.backupKeep,
-      sysfsNetDir: config.sysfsNetDir,
-      applyCommand: config.netplan.applyCommand,
-      applyTimeoutMs: config.netplan.applyTimeout,
-      generateCommand: config.netplan.generateCommand,
-      nicWaitMs: config.agent.nicWait,
-      allowTakeover: config.agent.allowTakeover,
-      addresses: overrides.addresses ?? ipAddressReader({ log }),
-      log: log.child({ component: 'host' }),
-      sleep: (ms) => delay(ms),
-      now: () => new Date(),
-      run: overrides.run,
-    });
+  const host = overrides.host ?? createHostFromConfig(config, { log, kernel: overrides.kernel, addresses: overrides.addresses, run: overrides.run, sleep: (ms) => delay(ms) }).host;
   const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, log.child({ component: 'kube' }));
   // Every patch carries the whole state, so it is also the moment to update the gauge.
   const nodes: NodePatcher = {

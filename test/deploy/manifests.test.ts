@@ -85,6 +85,7 @@ describe('deploy/ Kubernetes manifests', function () {
     const mounts = Object.fromEntries(c.volumeMounts.map((m: Obj) => [m.mountPath, hostPaths[m.name]]));
     expect(mounts['/etc/netplan']).to.equal('/etc/netplan');
     expect(mounts['/var/backups/netplan']).to.equal('/var/backups/netplan');
+    expect(mounts['/run/systemd/network']).to.equal('/run/systemd/network');
     expect(c.volumeMounts.find((m: Obj) => m.mountPath === '/sys').readOnly).to.equal(true);
   });
 

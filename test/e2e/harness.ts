@@ -39,24 +39,75 @@ export function configFrom(env: SandboxEnv, extra: Record<string, string>): Conf
   });
 }
 
+/** One file of a netplan directory, exact bytes. */
+export interface NetplanFile {
+  name: string;
+  content: string;
+  bytes: Buffer;
+}
+
+/** Every file in `dir`, sorted by name, exact bytes. */
+export async function readNetplanFiles(dir: string): Promise<NetplanFile[]> {
+  const names = (await readdir(dir)).sort();
+  return Promise.all(names.map(async (name) => {
+    const bytes = await readFile(join(dir, name));
+    return { name, content: bytes.toString('utf8'), bytes };
+  }));
+}
+
+/** The value of metric `name` with `labels` in `registry`; 0 when absent. */
+export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}
+
 /**
- * One agent in a sandbox root: its own netplan and backup dirs, a fake sysfs tree with
- * the NICs given, and the real `multinic sandbox-apply` argv as NETPLAN_APPLY_COMMAND.
- * The runner executes that same command in-process (no tsx start-up per apply) and
- * counts every apply; `failApplyWhile` makes applies fail while a file mentions a MAC.
+ * What the end-to-end tests hold of an agent, wherever it runs: the running agent, its
+ * registry and log, its netplan files, and an apply gate that counts every apply and
+ * fails it while `failApplyWhile` names a MAC found in the files.
  */
-export class SandboxAgent {
+export abstract class AgentUnderTest {
   applies = 0;
   failApplyWhile: string | null = null;
   agent!: RunningAgent;
   readonly registry: Registry = createRegistry();
   readonly ring = createRingLogger('e2e-agent', 5000);
 
+  abstract get netplanDir(): string;
+
+  /** Called before each apply: counts it; throws CommandFailedError as a broken apply would while `failApplyWhile` is in the files. */
+  async gateApply(argv: readonly string[]): Promise<void> {
+    this.applies++;
+    if (this.failApplyWhile && (await this.files()).some((f) => f.content.includes(this.failApplyWhile!))) {
+      throw new CommandFailedError(argv, 1, null, 'simulated: netplan apply failed');
+    }
+  }
+
+  /** Every file in the netplan dir, exact bytes. */
+  files(): Promise<NetplanFile[]> {
+    return readNetplanFiles(this.netplanDir);
+  }
+
+  metric(name: string, labels: Record<string, string>): Promise<number> {
+    return metricValue(this.registry, name, labels);
+  }
+}
+
+/**
+ * One agent in a sandbox root: its own netplan and backup dirs, a fake sysfs tree with
+ * the NICs given, and the real `multinic sandbox-apply` argv as NETPLAN_APPLY_COMMAND.
+ * The runner executes that same command in-process (no tsx start-up per apply) and
+ * counts every apply; `failApplyWhile` makes applies fail while a file mentions a MAC.
+ */
+export class SandboxAgent extends AgentUnderTest {
   private constructor(
     readonly kubeName: string,
     readonly root: string,
     readonly sysfs: FakeSysfs,
-  ) {}
+  ) {
+    super();
+  }
 
   get netplanDir(): string {
     return join(this.root, 'etc', 'netplan');
@@ -82,24 +133,10 @@ export class SandboxAgent {
       netplanDir: a.netplanDir,
       sysfsDir: sysfs.root,
       log: a.ring.log,
-      beforeApply: async (argv) => {
-        a.applies++;
-        if (a.failApplyWhile && (await a.files()).some((f) => f.content.includes(a.failApplyWhile!))) {
-          throw new CommandFailedError(argv, 1, null, 'simulated: netplan apply failed');
-        }
-      },
+      beforeApply: (argv) => a.gateApply(argv),
     });
-    a.agent = await startAgent({ config, log: a.ring.log, registry: a.registry, overrides: { run: runner, addresses: async () => [] } });
+    a.agent = await startAgent({ config, log: a.ring.log, registry: a.registry, overrides: { run: runner, addresses: async () => [], kernel: null } });
     return a;
-  }
-
-  /** Every file in the netplan dir, exact bytes. */
-  async files(): Promise<Array<{ name: string; content: string; bytes: Buffer }>> {
-    const names = (await readdir(this.netplanDir)).sort();
-    return Promise.all(names.map(async (name) => {
-      const bytes = await readFile(join(this.netplanDir, name));
-      return { name, content: bytes.toString('utf8'), bytes };
-    }));
   }
 
   /** Runs the real `netplan generate` on a copy of this agent's files; returns the networkd files it wrote. */
@@ -116,12 +153,6 @@ export class SandboxAgent {
     }
   }
 
-  async metric(name: string, labels: Record<string, string>): Promise<number> {
-    const m = await this.registry.getSingleMetric(name)?.get();
-    const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
-    return v?.value ?? 0;
-  }
-
   async stop(): Promise<void> {
     await this.agent?.stop().catch(() => undefined);
     await rm(this.root, { recursive: true, force: true });
@@ -130,7 +161,7 @@ export class SandboxAgent {
 
 /** Everything an end-to-end suite started; `stopAll` stops what is there, in order, and ignores what failed to start. */
 export interface E2eParts {
-  agents: Array<SandboxAgent | undefined>;
+  agents: Array<{ stop(): Promise<void> } | undefined>;
   publisher?: { stop(): Promise<void> };
   kube?: { close(): Promise<void> };
   vhost?: { delete(): Promise<void> };

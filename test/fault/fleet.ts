@@ -144,6 +144,8 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
       SYSFS_NET_DIR: sysfs.root,
       NETPLAN_APPLY_COMMAND: JSON.stringify([process.execPath, applyScript, stateDir, netplanDir, sysfs.root]),
       NETPLAN_APPLY_TIMEOUT: '10s',
+      // Fake sysfs: no kernel to verify against.
+      IP_COMMAND: '',
       // Validation with the real `netplan generate` is covered by test/e2e and
       // test/integration/netplan; here it would cost ~0.3 s of CPU per change for nothing.
       NETPLAN_GENERATE_COMMAND: '',

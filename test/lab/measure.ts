@@ -21,6 +21,7 @@ import { Lab } from './lab.js';
 import type { LabNode } from './node.js';
 import { cidrsOf } from './ip.js';
 import { pollUntil, run } from './run.js';
+import { percentile } from './stats.js';
 import { removeMultinicFile, writeMultinicFile, writeMultinicKeyfile, multinicKeyfileName } from './multinic-file.js';
 
 const TARGETED = fileURLToPath(new URL('./targeted-apply.sh', import.meta.url));
@@ -28,11 +29,6 @@ type Path = 'netplan apply' | 'targeted' | 'targeted+reconfigure' | 'nmcli';
 
 interface Sample { commandMs: number; kernelMs: number; primaryEvents: number; primaryBlinkMs: number; otherEvents: number; leftAddress: boolean }
 
-/** Nearest-rank percentile of `values` (p in 0–100). */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 async function applyOnce(node: LabNode, path: Path, nic: { from?: string; name: string }): Promise<void> {
   if (path === 'netplan apply') await run(node.applyCommand);

@@ -108,9 +108,24 @@ export class LabNode {
     return [...this.enterCommand, 'nmcli'];
   }
 
-  /** The agent's environment pointing into this node (networkd nodes). */
-  agentEnv(): Record<'NETPLAN_DIR' | 'SYSFS_NET_DIR' | 'NETPLAN_APPLY_COMMAND', string> {
-    return { NETPLAN_DIR: this.netplanDir, SYSFS_NET_DIR: this.sysfsNetDir, NETPLAN_APPLY_COMMAND: JSON.stringify(this.applyCommand) };
+  /** Host path of the node's `/run/systemd/network` (through the holder's root): NETWORKD_RUN_DIR. */
+  get networkdRunDir(): string { return `/proc/${this.holderPid}/root/run/systemd/network`; }
+
+  /**
+   * The agent's environment pointing into this node (networkd nodes): files, sysfs, the real
+   * `netplan apply`, `ip` and `networkctl` in the node, its networkd directory, and
+   * `bin/netplan-lab-generate` (the real netplan, then the lab's PermanentMACAddress rewrite).
+   */
+  agentEnv(): Record<'NETPLAN_DIR' | 'SYSFS_NET_DIR' | 'NETPLAN_APPLY_COMMAND' | 'IP_COMMAND' | 'NETWORKCTL_COMMAND' | 'NETWORKD_RUN_DIR' | 'NETPLAN_GENERATE_COMMAND', string> {
+    return {
+      NETPLAN_DIR: this.netplanDir,
+      SYSFS_NET_DIR: this.sysfsNetDir,
+      NETPLAN_APPLY_COMMAND: JSON.stringify(this.applyCommand),
+      IP_COMMAND: JSON.stringify([...this.enterCommand, 'ip']),
+      NETWORKCTL_COMMAND: JSON.stringify([...this.enterCommand, 'networkctl']),
+      NETWORKD_RUN_DIR: this.networkdRunDir,
+      NETPLAN_GENERATE_COMMAND: join(STAND_INS, 'netplan-lab-generate'),
+    };
   }
 
   /** Starts the holder, then the node's daemon; resolves when the primary NIC has its address and default route. */

@@ -1,10 +1,13 @@
 import type { Log } from '../../log/logger.js';
-import type { HostBackend } from '../backend.js';
+import { reasonOf } from '../../errors/classify.js';
+import type { ApplyChange, HostBackend } from '../backend.js';
 import { runCommand, type CommandRunner } from '../command.js';
+import type { Kernel } from '../kernel.js';
 import { checkGenerated } from './check-generated.js';
 import { validateWithNetplan } from './generate.js';
 import { isOwnedFileName, readAllYaml, readOwnedFiles } from './owned-files.js';
 import { fileNameFor, renderInterface } from './render.js';
+import { targetedApply } from './targeted-apply.js';
 
 /** What the netplan backend needs; the keys mean what the configuration reference says. */
 export interface NetplanBackendOptions {
@@ -14,6 +17,18 @@ export interface NetplanBackendOptions {
   applyCommand: readonly string[];
   /** `netplan.applyTimeout` (default 60 s). */
   applyTimeoutMs: number;
+  /**
+   * `netplan.applyMethod` (NETPLAN_APPLY_METHOD): `targeted` (see targeted-apply.ts; falls
+   * back to `applyCommand` when a step fails; needs `kernel`, else `applyCommand` is used) or
+   * `apply` (always `applyCommand`). Default `apply`.
+   */
+  applyMethod?: 'targeted' | 'apply';
+  /** `netplan.networkdRunDir` (NETWORKD_RUN_DIR, default /run/systemd/network); targeted only. */
+  networkdRunDir?: string;
+  /** `netplan.networkctlCommand` (NETWORKCTL_COMMAND); targeted only. */
+  networkctlCommand?: readonly string[];
+  /** The host's kernel (IP_COMMAND), for the targeted path's renames. */
+  kernel: Kernel | null;
   /** netplan binary for `generate --root-dir` validation; '' skips validation. */
   generateCommand: string;
   /** Runs the apply command; default runCommand. Tests inject a spy. */
@@ -33,12 +48,24 @@ const SUFFIX = '.yaml';
 /**
  * The netplan backend: one `90-multinic-multinicN.yaml` per interface in `netplanDir`,
  * validated as a whole with the real `netplan generate --root-dir` (and the generated
- * networkd unit checked against the interface), applied with `applyCommand` under a
- * timeout. See netplan(5), netplan-generate(8), netplan-apply(8).
+ * networkd unit checked against the interface), applied by the targeted path or
+ * `applyCommand`, under a timeout. See netplan(5), netplan-generate(8), netplan-apply(8).
  */
 export function createNetplanBackend(options: NetplanBackendOptions): HostBackend {
-  const { netplanDir, applyCommand, applyTimeoutMs, generateCommand, tmpDir } = options;
+  const { netplanDir, applyCommand, applyTimeoutMs, generateCommand, tmpDir, kernel } = options;
   const run = options.run ?? runCommand;
+  const netplanApply = async (log: Log, why?: string) => {
+    const { durationMs } = await run(applyCommand, { timeoutMs: applyTimeoutMs, log });
+    log.info({ durationMs, method: 'apply', ...(why && { fallbackFrom: why }) }, 'netplan applied');
+  };
+  let validated: { files: Map<string, Buffer>; networkd: Record<string, string> } | undefined;
+  const targeted = async (log: Log, change: ApplyChange) => {
+    const started = Date.now();
+    const { networkdRunDir = '/run/systemd/network', networkctlCommand = [] } = options;
+    if (networkctlCommand.length === 0) throw new Error('NETWORKCTL_COMMAND is empty');
+    const done = await targetedApply({ netplanDir, generateCommand, networkdRunDir, networkctlCommand, kernel, timeoutMs: applyTimeoutMs, run, tmpDir, validated }, change, log);
+    log.info({ durationMs: Date.now() - started, method: 'targeted', ...done, renamed: change.renames }, 'netplan applied');
+  };
   return {
     name: 'netplan',
     dir: netplanDir,
@@ -54,10 +81,18 @@ export function createNetplanBackend(options: NetplanBackendOptions): HostBacken
       if (write) files.set(write.file, write.content);
       const { networkd } = await validateWithNetplan({ generateCommand, files, tmpDir });
       if (write) checkGenerated(write.iface, networkd);
+      validated = { files, networkd };
     },
-    async apply(log: Log) {
-      const { durationMs } = await run(applyCommand, { timeoutMs: applyTimeoutMs, log });
-      log.info({ durationMs }, 'netplan applied');
+    async apply(log: Log, change?: ApplyChange) {
+      // Without a kernel (the sandbox's fake sysfs) there is no host to target: NETPLAN_APPLY_COMMAND is its stand-in.
+      if (options.applyMethod !== 'targeted' || !change || kernel === null) return netplanApply(log);
+      try {
+        await targeted(log, change);
+      } catch (err) {
+        // What the targeted path changed is a subset of what `netplan apply` redoes: it finishes the job.
+        log.warn({ err }, 'targeted apply failed; falling back to netplan apply');
+        await netplanApply(log, reasonOf(err));
+      }
     },
   };
 }

@@ -59,7 +59,7 @@ describe('NetplanHost on temp dirs (real netplan generate, sandbox apply)', func
   function host(over: Partial<NetplanHostDeps> = {}): NetplanHost {
     return new NetplanHost({
       netplanDir, backupDir, backupKeep: 3, sysfsNetDir: sys.root, applyCommand: [SANDBOX], applyTimeoutMs: 5000,
-      generateCommand: 'netplan', nicWaitMs: 300, allowTakeover: false, addresses: noAddresses, log: ring.log,
+      generateCommand: 'netplan', nicWaitMs: 300, allowTakeover: false, addresses: noAddresses, kernel: null, log: ring.log,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => new Date(), verifyTimeoutMs: 300, run: runner, tmpDir: root, ...over,
     });
   }

@@ -1,0 +1,88 @@
+import type { Log } from '../log/logger.js';
+import type { ConfiguredInterface } from '../model/ports.js';
+import { parseSubnet, isInvalid } from '../events/network.js';
+import type { Kernel, KernelState } from './kernel.js';
+import { canonicalCidr, type InterfaceExpectation, type StaleAddresses } from './kernel-check.js';
+import { verifyKernel } from './kernel-verify.js';
+import { normalizeMac } from './sysfs.js';
+
+/** `address/prefix` MultiNIC sets for `iface` (its address with its subnet's prefix); empty for DHCP. */
+export function addressesOf(iface: Pick<ConfiguredInterface, 'address' | 'cidr'>): string[] {
+  if (iface.address === null) return [];
+  const subnet = parseSubnet(iface.cidr);
+  return isInvalid(subnet) ? [] : [canonicalCidr(`${iface.address}/${subnet.prefix}`)];
+}
+
+/** What the kernel must show for a configured interface. */
+export function expectationOf(iface: ConfiguredInterface): InterfaceExpectation {
+  return { mac: normalizeMac(iface.macAddress), name: iface.name, addresses: addressesOf(iface), dhcp: iface.address === null, mtu: iface.mtu };
+}
+
+/**
+ * For a change from the `previous` interfaces (files being replaced or removed) to `next`
+ * (undefined for a removal): what becomes stale (set before, not wanted after, by MAC), and
+ * what the change adds (to delete again if it is rolled back).
+ */
+export function addressDelta(previous: readonly ConfiguredInterface[], next: ConfiguredInterface | undefined): { stale: StaleAddresses[]; added: StaleAddresses[] } {
+  const want = next ? { mac: normalizeMac(next.macAddress), addresses: addressesOf(next) } : undefined;
+  const stale = previous.map((p) => {
+    const mac = normalizeMac(p.macAddress);
+    const keep = want && want.mac === mac ? want.addresses : [];
+    return { mac, addresses: addressesOf(p).filter((a) => !keep.includes(a)) };
+  }).filter((s) => s.addresses.length > 0);
+  const had = new Set(previous.filter((p) => want && normalizeMac(p.macAddress) === want.mac).flatMap(addressesOf));
+  const added = want ? [{ mac: want.mac, addresses: want.addresses.filter((a) => !had.has(a)) }].filter((s) => s.addresses.length > 0) : [];
+  return { stale, added };
+}
+
+/** What KernelGuard needs. */
+export interface KernelGuardOptions {
+  /** The host's kernel (IP_COMMAND); null where there is none to read (the sandbox's fake sysfs). */
+  kernel: Kernel | null;
+  /** AGENT_VERIFY_TIMEOUT: how long the kernel may take to show the change. */
+  timeoutMs: number;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+}
+
+/**
+ * Verification by the kernel around one change (DESIGN.md, "Safety on a shared host"): a
+ * snapshot before, the check after (each interface's name, addresses, MTU, link up; stale
+ * addresses deleted; other interfaces' routes unchanged), and the clean-up after a
+ * rollback. With no kernel every step is a no-op (the sandbox verifies names by sysfs only).
+ */
+export class KernelGuard {
+  constructor(private readonly o: KernelGuardOptions) {}
+
+  /** True when there is a kernel to read. */
+  get active(): boolean {
+    return this.o.kernel !== null;
+  }
+
+  /** The kernel before a change, or undefined without a kernel. */
+  async snapshot(): Promise<KernelState | undefined> {
+    return this.o.kernel?.read();
+  }
+
+  /** See verifyKernel; a no-op without a kernel or a snapshot. @throws HostError naming the mismatch. */
+  async verify(before: KernelState | undefined, change: { expect: InterfaceExpectation[]; stale: StaleAddresses[]; changed: string[] }, log: Pick<Log, 'info' | 'warn' | 'debug'>): Promise<void> {
+    const { kernel, timeoutMs, sleep, now } = this.o;
+    if (!kernel || !before) return;
+    await verifyKernel({ kernel, before, ...change, timeoutMs, sleep, now, log });
+  }
+
+  /**
+   * After a rollback: deletes the addresses the failed change added wherever they still are,
+   * and waits (bounded) until every route of `before` is back. Logs what it could not get
+   * back; never throws (the caller reports the original failure).
+   */
+  async undo(before: KernelState | undefined, added: StaleAddresses[], log: Pick<Log, 'info' | 'warn' | 'debug' | 'error'>): Promise<void> {
+    const { kernel, timeoutMs, sleep, now } = this.o;
+    if (!kernel || !before) return;
+    try {
+      await verifyKernel({ kernel, before, expect: [], stale: added, changed: [], timeoutMs, sleep, now, log });
+    } catch (err) {
+      log.error({ err }, 'after the rollback the kernel is not back to its previous state');
+    }
+  }
+}
