@@ -10,10 +10,12 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { enableUserStats, restoreUserStats } from './counters.js';
 import { createBenchEnv, type BenchEnv } from './env.js';
-import { parseBenchArgs, USAGE } from './options.js';
+import { parseBenchArgs, USAGE, type BenchOptions } from './options.js';
+import type { Sequelize } from 'sequelize';
 import { runBaseline } from './phases/baseline-phase.js';
 import { buildForFootprint, measureSingleAgent } from './phases/footprint.js';
 import { runPipeline, type Running } from './phases/pipeline.js';
+import { runLabPhase } from './phases/lab-phase.js';
 import { runScan } from './phases/scan.js';
 import { phase } from './progress.js';
 import { formatResults, METHODS, type BenchResults } from './report.js';
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
   const teardown = async () => {
     running.fleet?.kill();
     running.stopPublisher?.();
+    await running.lab?.stop();
     if (env && userstat !== undefined) await restoreUserStats(env.admin, userstat).catch(() => undefined);
     await env?.close();
   };
@@ -72,35 +75,16 @@ async function main(): Promise<void> {
     await insertSubnets(db, o.interfaces, at);
     await insertNodes(db, 0, Math.max(o.nodes, 1), at);
 
-    const results: BenchResults = { single: [], pipelines: [], scan: [], baseline: [] };
-    phase('one `multinic agent` process alone: start -> consuming, idle RSS');
-    const compiledMain = await buildForFootprint();
-    for (const entry of [compiledMain, undefined]) {
-      if (entry === undefined && compiledMain === undefined && results.single.length) break;
-      const s = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir, compiledMain: entry });
-      results.single.push(s);
-      process.stderr.write(`  ${s.runtime}: consuming after ${s.startToConsumingMs} ms; idle RSS ${(s.idleRssBytes / 2 ** 20).toFixed(1)} MiB\n`);
-    }
-
-    for (const mode of o.modes) {
-      await db.query('DELETE FROM multinic_port_state');
-      await db.query('DELETE FROM multi_interface');
-      const nodes = mode === 'netplan' && o.netplanNodes > 0 ? o.netplanNodes : o.nodes;
-      results.pipelines.push(
-        await runPipeline(db, env, running, {
-          mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
-          windowMs: o.windowSeconds * 1000, rootDir, cpuProfDir: o.cpuProfDir,
-        }),
-      );
-    }
-    if (!o.skipBaseline) results.baseline = await runBaseline(db, env, { periods: o.baselinePeriods, nodes: o.nodes, interfaces: o.interfaces });
-    if (!o.skipScan) results.scan = await runScan(db, env, running, { sizes: o.scanNodes, interfaces: o.interfaces, windowMs: o.windowSeconds * 1000 });
+    const results: BenchResults = { single: [], pipelines: [], scan: [], baseline: [], lab: null };
+    if (!o.labOnly) await runSandboxPhases(db, env, running, results, o, rootDir);
+    if (!o.skipLab) results.lab = await runLabPhase(db, env, running, { singles: o.labSingles, burstNodes: o.labNodes, rootDir, processes: o.agentProcesses });
 
     const loadAfter = loadavg();
     phase('results');
     process.stdout.write(`${formatResults(results)}\n`);
     const day = startedAt.toISOString().slice(0, 10);
-    const file = join(o.resultsDir, `${day}-${o.nodes}x${o.interfaces}${o.label ? `-${o.label}` : ''}.json`);
+    const size = o.labOnly ? `lab-${o.labNodes}x8` : `${o.nodes}x${o.interfaces}`;
+    const file = join(o.resultsDir, `${day}-${size}${o.label ? `-${o.label}` : ''}.json`);
     await mkdir(o.resultsDir, { recursive: true });
     await writeFile(
       file,
@@ -124,6 +108,32 @@ async function main(): Promise<void> {
   } finally {
     if (!interrupted) await teardown();
   }
+}
+
+/** The phases on fake NICs: one agent's footprint, the pipelines per apply mode, the polling baseline, the publisher's DB-load scan. */
+async function runSandboxPhases(db: Sequelize, env: BenchEnv, running: Running, results: BenchResults, o: BenchOptions, rootDir: string): Promise<void> {
+  phase('one `multinic agent` process alone: start -> consuming, idle RSS');
+  const compiledMain = await buildForFootprint();
+  for (const entry of [compiledMain, undefined]) {
+    if (entry === undefined && compiledMain === undefined && results.single.length) break;
+    const s = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir, compiledMain: entry });
+    results.single.push(s);
+    process.stderr.write(`  ${s.runtime}: consuming after ${s.startToConsumingMs} ms; idle RSS ${(s.idleRssBytes / 2 ** 20).toFixed(1)} MiB\n`);
+  }
+
+  for (const mode of o.modes) {
+    await db.query('DELETE FROM multinic_port_state');
+    await db.query('DELETE FROM multi_interface');
+    const nodes = mode === 'netplan' && o.netplanNodes > 0 ? o.netplanNodes : o.nodes;
+    results.pipelines.push(
+      await runPipeline(db, env, running, {
+        mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
+        windowMs: o.windowSeconds * 1000, rootDir, cpuProfDir: o.cpuProfDir,
+      }),
+    );
+  }
+  if (!o.skipBaseline) results.baseline = await runBaseline(db, env, { periods: o.baselinePeriods, nodes: o.nodes, interfaces: o.interfaces });
+  if (!o.skipScan) results.scan = await runScan(db, env, running, { sizes: o.scanNodes, interfaces: o.interfaces, windowMs: o.windowSeconds * 1000 });
 }
 
 await main();
