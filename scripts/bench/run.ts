@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: MultiNIC's latency, throughput, database load and footprint, side by
  * side with per-node polling, on a throwaway database and vhost of its own (removed at
- * the end, also on Ctrl-C). See scripts/bench/report.ts (METHODS) for how each figure is
- * measured; flags in scripts/bench/options.ts.
+ * the end, also on Ctrl-C). Last, the lab phase runs the agents on real NICs with the real
+ * `netplan apply` (phases/lab-phase.ts; needs root; its lab is removed at the end, on Ctrl-C
+ * and on exit). See scripts/bench/report.ts (METHODS) for how each figure is measured; flags
+ * in scripts/bench/options.ts.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
