@@ -17,7 +17,8 @@ import type { Sequelize } from 'sequelize';
 import { runBaseline } from './phases/baseline-phase.js';
 import { buildForFootprint, measureSingleAgent } from './phases/footprint.js';
 import { runPipeline, type Running } from './phases/pipeline.js';
-import { runLabPhase } from './phases/lab-phase.js';
+import { Lab, LabUnavailableError } from '../../src/lab/index.js';
+import { BENCH_LAB_TAG, runLabPhase } from './phases/lab-phase.js';
 import { runScan } from './phases/scan.js';
 import { phase } from './progress.js';
 import { formatResults, METHODS, type BenchResults } from './report.js';
@@ -37,6 +38,15 @@ async function main(): Promise<void> {
     return;
   }
   const o = parsed;
+  if (!o.skipLab) {
+    // Fail in a second, not after the sandbox phases' minutes, where the lab phase cannot run.
+    const why = await labUnavailable();
+    if (why) {
+      process.stderr.write(`multinic bench: the lab phase cannot run here (${why}); run as root with the lab's packages, or pass --skip-lab\n`);
+      process.exitCode = 2;
+      return;
+    }
+  }
   const startedAt = new Date();
   const loadBefore = loadavg();
   // Each simulated node has its own disk in reality; 100 of them fsyncing on this VM's one
@@ -109,6 +119,17 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   } finally {
     if (!interrupted) await teardown();
+  }
+}
+
+/** Why no network lab can be built here (not root, no namespaces, a binary missing), or undefined when one can. */
+async function labUnavailable(): Promise<string | undefined> {
+  try {
+    await (await Lab.start({ tag: BENCH_LAB_TAG, exitOnSignal: false })).stop();
+    return undefined;
+  } catch (err) {
+    if (err instanceof LabUnavailableError) return err.message;
+    throw err;
   }
 }
 

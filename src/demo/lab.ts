@@ -1,3 +1,4 @@
+import { SEED } from '../db/index.js';
 import { ipAddressReader } from '../host/addresses.js';
 import { runCommand } from '../host/command.js';
 import { Lab, LabUnavailableError, pollUntil, type IpAddrLink, type LabNode } from '../lab/index.js';
@@ -118,4 +119,34 @@ export async function startDemoLab(specs: readonly DemoLabNodeSpec[]): Promise<D
     },
     stop: () => lab.stop(),
   };
+}
+
+/**
+ * The network lab unless `--sandbox` or this machine cannot run it (then the fake sysfs
+ * sandbox, saying why). A lab that can run but fails to come up fails the demo.
+ */
+export async function chooseMode(specs: Parameters<typeof startDemoLab>[0], o: { sandbox?: boolean; progress: { step(text: string): void } }): Promise<{ lab?: DemoLab; reason: string }> {
+  if (o.sandbox) {
+    o.progress.step('mode: sandbox (--sandbox): NICs in a fake sysfs tree, a sandbox apply renames them; no kernel involved');
+    return { reason: '--sandbox' };
+  }
+  o.progress.step('starting the network lab: a namespace per node with real systemd-networkd, the seed\'s NICs as hot-plugged veths');
+  const lab = await startDemoLab(specs);
+  if (lab instanceof LabFallback) {
+    o.progress.step(`mode: sandbox, the network lab cannot run here (${lab.reason}): falling back to a fake sysfs tree and a sandbox apply`);
+    return { reason: `network lab unavailable: ${lab.reason}` };
+  }
+  o.progress.step(`mode: network lab ${lab.id}: nodes ${[...lab.nodes.values()].map((n) => n.netns).join(', ')} (primary ens3 by a foreign 50-cloud-init.yaml; the real \`netplan apply\` runs in each)`);
+  return { lab, reason: `network lab ${lab.id}` };
+}
+
+/** networkd configures a NIC shortly after `netplan apply` returns: wait (bounded) for the kernel to show every static address. */
+export async function waitForKernel(lab: DemoLab, o: { progress: { step(text: string): void } }, timeoutMs: number): Promise<void> {
+  const expected = SEED.interfaces.filter((i) => i.address !== null).map((i) => ({
+    node: SEED.nodes[i.node]!.attached_node_name,
+    mac: i.macaddress,
+    address: `${i.address}/${SEED.subnets[i.subnet]!.cidr.split('/')[1]}`,
+  }));
+  const all = await lab.waitForAddresses(expected, timeoutMs);
+  o.progress.step(all ? `the kernel shows all ${expected.length} static addresses (ip -j addr in each lab node)` : `the kernel does NOT show every static address after ${timeoutMs} ms: see the KERNEL columns`);
 }

@@ -14,7 +14,7 @@ import { startPublisher, type RunningPublisher } from '../roots/publisher.js';
 import { createDemoDatabase, createDemoVhost, type Created } from './provision.js';
 import { collectOutcome, type DemoInterface, type DemoNode } from './report.js';
 import { demoConfig, recordingPatcher, startDemoAgent, type DemoAgent, type DemoServices } from './sandbox.js';
-import { LabFallback, startDemoLab, type DemoLab } from './lab.js';
+import { chooseMode, waitForKernel } from './lab.js';
 import { checkAmqpPort, checkDbTcp, checkManagement, connectDbAdmin, findExecutable, type AdminAccess } from './services.js';
 
 /** The demo did not finish: timed out, interrupted, or a role failed. */
@@ -203,36 +203,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     }
     await admin?.end().catch(() => undefined);
   }
-}
-
-/**
- * The network lab unless `--sandbox` or this machine cannot run it (then the fake sysfs
- * sandbox, saying why). A lab that can run but fails to come up fails the demo.
- */
-async function chooseMode(specs: Parameters<typeof startDemoLab>[0], o: Pick<DemoOptions, 'sandbox' | 'progress'>): Promise<{ lab?: DemoLab; reason: string }> {
-  if (o.sandbox) {
-    o.progress.step('mode: sandbox (--sandbox): NICs in a fake sysfs tree, a sandbox apply renames them; no kernel involved');
-    return { reason: '--sandbox' };
-  }
-  o.progress.step('starting the network lab: a namespace per node with real systemd-networkd, the seed\'s NICs as hot-plugged veths');
-  const lab = await startDemoLab(specs);
-  if (lab instanceof LabFallback) {
-    o.progress.step(`mode: sandbox, the network lab cannot run here (${lab.reason}): falling back to a fake sysfs tree and a sandbox apply`);
-    return { reason: `network lab unavailable: ${lab.reason}` };
-  }
-  o.progress.step(`mode: network lab ${lab.id}: nodes ${[...lab.nodes.values()].map((n) => n.netns).join(', ')} (primary ens3 by a foreign 50-cloud-init.yaml; the real \`netplan apply\` runs in each)`);
-  return { lab, reason: `network lab ${lab.id}` };
-}
-
-/** networkd configures a NIC shortly after `netplan apply` returns: wait (bounded) for the kernel to show every static address. */
-async function waitForKernel(lab: DemoLab, o: Pick<DemoOptions, 'progress'>, timeoutMs: number): Promise<void> {
-  const expected = SEED.interfaces.filter((i) => i.address !== null).map((i) => ({
-    node: SEED.nodes[i.node]!.attached_node_name,
-    mac: i.macaddress,
-    address: `${i.address}/${SEED.subnets[i.subnet]!.cidr.split('/')[1]}`,
-  }));
-  const all = await lab.waitForAddresses(expected, timeoutMs);
-  o.progress.step(all ? `the kernel shows all ${expected.length} static addresses (ip -j addr in each lab node)` : `the kernel does NOT show every static address after ${timeoutMs} ms: see the KERNEL columns`);
 }
 
 /** Polls the database until every seeded row is configured and each node's patch says ready. */
