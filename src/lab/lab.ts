@@ -10,13 +10,13 @@
  *     await lab.stop();                                              // also on exit and SIGINT/SIGTERM
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LabError, LabUnavailableError } from './errors.js';
 import { removeNamespace, TAG } from './cleanup.js';
-import { LabNode, normalMac, type Backend } from './node.js';
+import { HOLDER, LabNode, normalMac, STAND_INS, type Backend } from './node.js';
 import { writeCloudInitKeyfile, writeCloudInitNetplan, type PrimaryNic } from './primary.js';
 import { run } from './run.js';
 import { LabSwitch } from './switch.js';
@@ -106,6 +106,9 @@ export class Lab {
       throw new LabUnavailableError(`network lab: needs root (uid 0) to create network namespaces, veths and mounts; this process runs as uid ${process.getuid?.()}`);
     }
     checkBinaries('networkd');
+    // tsc compiles only the .ts files: a build in dist/ has no holder script or stand-ins.
+    const scripts = [HOLDER, join(STAND_INS, 'systemctl'), join(STAND_INS, 'udevadm')].filter((f) => !existsSync(f));
+    if (scripts.length) throw new LabUnavailableError(`network lab: its scripts are missing (${scripts.join(', ')}): run from the sources (MULTINIC_FROM_SOURCE=1), not a compiled build`);
     const id = `${tag}${randomBytes(2).toString('hex')}`;
     const lab = new Lab(id, await mkdtemp(join(tmpdir(), `${id}-lab-`)));
     installExitHooks(exitOnSignal);

@@ -27,10 +27,10 @@ describe('bench: the lab phase\'s kernel clock (KernelWatch on a real networkd n
 
       await writeMultinicFile(node.netplanDir, { name: 'multinic0', mac: configured.mac, addresses: [configured.cidr] });
       await run(node.applyCommand);
-      const [at, never] = await watch.waitAll([configured, untouched], t0, 3_000);
+      const [at] = await watch.waitAll([configured], t0, 15_000);
       expect(at).to.be.a('number');
       expect(at!).to.be.within(t0, Date.now());
-      expect(never).to.equal(undefined);
+      expect(watch.configuredAt(untouched, t0)).to.equal(undefined);
       // An address event older than `since` does not count.
       expect(watch.configuredAt(configured, Date.now() + 1)).to.equal(undefined);
 
