@@ -11,7 +11,7 @@ const LAYERS = [
   ['events'],
   ['model'],
   ['db', 'amqp', 'kube', 'http', 'host'],
-  ['runtime', 'sandbox'],
+  ['runtime', 'sandbox', 'lab'],
   ['agent', 'publisher', 'status'],
   ['roots', 'demo'],
   ['cli'],
@@ -68,6 +68,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/host/[^/]+$' },
       to: { path: '^src/host/[^/]+/' },
+    },
+    {
+      name: 'lab-imports-nothing-of-ours',
+      comment: 'the network lab (src/lab) simulates nodes; it must not lean on the code it is used to judge',
+      severity: 'error',
+      from: { path: '^src/lab/' },
+      to: { path: '^src/(?!lab/)' },
     },
     {
       name: 'src-imports-no-tests-or-scripts',

@@ -10,6 +10,11 @@
  * The write-back is timestamped here: when markConfigured reports the row updated (its
  * autocommit UPDATE has returned), the (port, generation, time) goes to the parent.
  *
+ * Lab mode (spec.lab, the bench's lab phase): a node's agent acts on a network-lab node
+ * instead (src/lab): its netplan folder and sysfs view, the real `netplan generate` and the
+ * real `netplan apply` inside the node, the takeover guard's `ip` run in the node. Every run
+ * of the apply argv is counted and timed here and reported to the parent ('apply').
+ *
  * Spec in BENCH_AGENT_SPEC (JSON); IPC messages: see AgentHostMessage.
  */
 import { mkdir } from 'node:fs/promises';
@@ -26,12 +31,14 @@ import { resyncNode } from '../../src/agent/resync.js';
 import { interfaceEventParsing } from '../../src/agent/delivery.js';
 import { createSerializer } from '../../src/lib/serial.js';
 import { deliveryMetrics } from '../../src/roots/delivery-metrics.js';
-import type { CommandRunner } from '../../src/host/command.js';
+import { runCommand, type CommandRunner } from '../../src/host/command.js';
+import { ipAddressReader, type AddressReader } from '../../src/host/addresses.js';
+import { createIpKernel } from '../../src/host/kernel.js';
 import { NetplanHost } from '../../src/host/netplan/host.js';
 import { sandboxApply } from '../../src/sandbox/apply.js';
 import { createAgentMetrics } from '../../src/http/metrics.js';
 import { createLoggingNodePatcher } from '../../src/kube/node-patcher.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger, type Log } from '../../src/log/logger.js';
 import { startQueueTrigger, type QueueTrigger } from '../../src/runtime/queue-trigger.js';
 import { FakeSysfs } from '../../src/sandbox/fake-sysfs.js';
 import { changeKey, kernelName, mac, nodeName } from './fixture.js';
@@ -47,6 +54,18 @@ export interface AgentHostSpec {
   mode: ApplyMode;
   rootDir: string;
   poolMax: number;
+  /** Lab mode: where each node's agent acts, by node index (see LabPlace). */
+  lab?: Record<number, LabPlace>;
+}
+
+/** A lab node as an agent on the host sees it (src/lab LabNode's paths and argv). */
+export interface LabPlace {
+  netplanDir: string;
+  sysfsNetDir: string;
+  /** The real `netplan apply` in the node (NETPLAN_APPLY_COMMAND). */
+  applyCommand: string[];
+  /** argv prefix running a command in the node (for the takeover guard's `ip`). */
+  enterCommand: string[];
 }
 
 export type AgentHostMessage =
@@ -54,6 +73,7 @@ export type AgentHostMessage =
   | { t: 'written'; items: Array<[string, number]> }
   | { t: 'mem'; rss: number; heapUsed: number; steps: StepTimes }
   | { t: 'failed'; reason: string }
+  | { t: 'apply'; node: string; startedAt: number; ms: number; ok: boolean }
   | { t: 'stopped' };
 
 const send = (m: AgentHostMessage) => process.send?.(m);
@@ -84,28 +104,22 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const node = nodeName(n);
       const dir = join(spec.rootDir, node);
-      const netplanDir = join(dir, 'netplan');
-      await mkdir(netplanDir, { recursive: true });
-      const sysfs = await FakeSysfs.create(Array.from({ length: spec.interfaces }, (_, j) => ({ name: kernelName(j), mac: mac(n, j) })), dir);
       const nodeLog = log.child({ node });
-      // The no-op apply: in process, no spawn; it renames the fake NIC as netplan apply would, so verify is real.
-      const run: CommandRunner = async () => {
-        const started = Date.now();
-        await timer.time('apply (sandbox)', () => sandboxApply({ netplanDir, sysfsDir: sysfs.root, log: nodeLog }));
-        return { stdout: '', stderr: '', durationMs: Date.now() - started };
-      };
+      const place = spec.lab?.[n];
+      const { netplanDir, sysfsNetDir, applyCommand, run, addresses } = place ? labHost(place, node, timer, nodeLog) : await sandboxHost(dir, n, spec.interfaces, timer, nodeLog);
       const host = timer.wrap('host', new NetplanHost({
         netplanDir,
         backupDir: join(dir, 'backup'),
         backupKeep: 5,
-        sysfsNetDir: sysfs.root,
-        applyCommand: ['sandbox-apply'],
+        sysfsNetDir,
+        applyCommand,
         applyTimeoutMs: 60_000,
-        generateCommand: spec.mode === 'netplan' ? 'netplan' : '',
+        generateCommand: spec.mode === 'netplan' || place ? 'netplan' : '',
         nicWaitMs: 30_000,
         allowTakeover: false,
-        addresses: async () => [],
-        kernel: null,
+        addresses,
+        // A lab node's kernel through `ip` in its namespaces; the fake sysfs has none.
+        kernel: place ? createIpKernel({ ipCommand: [...place.enterCommand, 'ip'], log: nodeLog }) : null,
         log: nodeLog,
         sleep,
         now: () => new Date(),
@@ -168,6 +182,50 @@ async function main(): Promise<void> {
     })();
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** What differs between a sandbox node and a lab node for NetplanHost. */
+interface HostPlace {
+  netplanDir: string;
+  sysfsNetDir: string;
+  applyCommand: string[];
+  run: CommandRunner;
+  addresses: AddressReader;
+}
+
+/** A fake sysfs holding the node's MACs, and the no-op apply: in process, no spawn; it renames the fake NIC as netplan apply would, so verify is real. */
+async function sandboxHost(dir: string, n: number, interfaces: number, timer: StepTimer, log: Log): Promise<HostPlace> {
+  const netplanDir = join(dir, 'netplan');
+  await mkdir(netplanDir, { recursive: true });
+  const sysfs = await FakeSysfs.create(Array.from({ length: interfaces }, (_, j) => ({ name: kernelName(j), mac: mac(n, j) })), dir);
+  const run: CommandRunner = async () => {
+    const started = Date.now();
+    await timer.time('apply (sandbox)', () => sandboxApply({ netplanDir, sysfsDir: sysfs.root, log }));
+    return { stdout: '', stderr: '', durationMs: Date.now() - started };
+  };
+  return { netplanDir, sysfsNetDir: sysfs.root, applyCommand: ['sandbox-apply'], run, addresses: async () => [] };
+}
+
+/**
+ * A lab node: the real apply argv, run by the real runner behind a counting wrapper (every
+ * run of exactly the apply argv is timed and reported, whatever the agent's outcome).
+ */
+function labHost(place: LabPlace, node: string, timer: StepTimer, log: Log): HostPlace {
+  const isApply = (argv: readonly string[]) => argv.length === place.applyCommand.length && argv.every((a, i) => a === place.applyCommand[i]);
+  const run: CommandRunner = async (argv, opts) => {
+    if (!isApply(argv)) return runCommand(argv, opts);
+    const startedAt = Date.now();
+    let ok = false;
+    try {
+      const result = await timer.time('apply (real netplan apply in the lab node)', () => runCommand(argv, opts));
+      ok = true;
+      return result;
+    } finally {
+      send({ t: 'apply', node, startedAt, ms: Date.now() - startedAt, ok });
+    }
+  };
+  const addresses = ipAddressReader({ log, run: (argv, opts) => runCommand([...place.enterCommand, ...argv], opts) });
+  return { netplanDir: place.netplanDir, sysfsNetDir: place.sysfsNetDir, applyCommand: place.applyCommand, run, addresses };
 }
 
 main().catch((err: unknown) => {

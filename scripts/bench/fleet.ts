@@ -3,7 +3,7 @@ import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/index.js';
-import type { AgentHostMessage, AgentHostSpec } from './agent-host.js';
+import type { AgentHostMessage, AgentHostSpec, LabPlace } from './agent-host.js';
 import { splitRange } from './fixture.js';
 import type { ApplyMode } from './options.js';
 import { mergeSteps, type StepTimes } from './timing.js';
@@ -25,6 +25,8 @@ export interface FleetMemory {
 export class AgentFleet {
   readonly written = new Map<string, number>();
   readonly startToConsumingMs: number[] = [];
+  /** Lab mode: every run of a node's real apply argv (when it started, how long, whether it exited 0). */
+  readonly applies: Array<{ node: string; startedAt: number; ms: number; ok: boolean }> = [];
   private readonly rss = new Map<ChildProcess, number>();
   private readonly steps = new Map<ChildProcess, StepTimes>();
   private peakRss = 0;
@@ -45,6 +47,8 @@ export class AgentFleet {
     rootDir: string;
     cpuProfDir?: string;
     logFile: string;
+    /** Lab mode: each node's lab place, by node index (see agent-host.ts). */
+    lab?: Record<number, LabPlace>;
   }): Promise<AgentFleet> {
     const ranges = splitRange(0, opts.nodes, opts.processes);
     const logFd = openSync(opts.logFile, 'a');
@@ -52,7 +56,7 @@ export class AgentFleet {
     // in a worker thread whose profile would otherwise overwrite the main thread's.
     const execArgv = (i: number) => ['--import', 'tsx', ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(opts.cpuProfDir, `agents-${opts.mode}-${i}`)] : [])];
     const children = ranges.map(([from, to], i) => {
-      const spec: AgentHostSpec = { db: opts.db, amqpUrl: opts.amqpUrl, from, to, interfaces: opts.interfaces, mode: opts.mode, rootDir: join(opts.rootDir, opts.mode), poolMax: 8 };
+      const spec: AgentHostSpec = { db: opts.db, amqpUrl: opts.amqpUrl, from, to, interfaces: opts.interfaces, mode: opts.mode, rootDir: join(opts.rootDir, opts.lab ? 'lab' : opts.mode), poolMax: 8, lab: opts.lab };
       // A real agent is a process of its own with libuv's 4 file-system threads; 25 agents
       // sharing one pool of 4 would queue behind each other's fsyncs, which no node does.
       const threads = String(Math.min(128, Math.max(4, 4 * (to - from))));
@@ -81,6 +85,9 @@ export class AgentFleet {
             this.rss.set(child, m.rss);
             this.steps.set(child, m.steps);
             this.peakRss = Math.max(this.peakRss, this.totalRss());
+            break;
+          case 'apply':
+            this.applies.push({ node: m.node, startedAt: m.startedAt, ms: m.ms, ok: m.ok });
             break;
           case 'failed':
             reject(new Error(`agent process failed: ${m.reason}`));

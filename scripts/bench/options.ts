@@ -31,6 +31,14 @@ export interface BenchOptions {
   baselinePeriods: number[];
   skipBaseline: boolean;
   skipScan: boolean;
+  /** Lab phase: single attaches on an idle lab node, one after another (0..8; 0 skips them). */
+  labSingles: number;
+  /** Lab phase: nodes of the multi-node burst (each receives 8 attaches at once). */
+  labNodes: number;
+  /** Skip the lab phase (it needs root and the lab's packages, src/lab/README.md). */
+  skipLab: boolean;
+  /** Run only the lab phase. */
+  labOnly: boolean;
   /**
    * Nodes of the netplan-mode run (default 10; 0 = all). `netplan generate` costs ~130 ms
    * of CPU per change in its own process: 100 simulated nodes on 2 shared cores would
@@ -57,6 +65,10 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   baselinePeriods: [30, 1],
   skipBaseline: false,
   skipScan: false,
+  labSingles: 8,
+  labNodes: 10,
+  skipLab: false,
+  labOnly: false,
   netplanNodes: 10,
   cpuProfDir: undefined,
   resultsDir: 'scripts/bench/results',
@@ -64,7 +76,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 };
 
 /** The quick variant (`npm run bench:quick`): same phases, small sizes. */
-export const QUICK_ARGS = ['--nodes', '10', '--interfaces', '4', '--scan-nodes', '10,100', '--window', '3', '--trickle-seconds', '5', '--trickle-rate', '20', '--baseline-periods', '5,1', '--agent-processes', '2', '--label', 'quick'];
+export const QUICK_ARGS = ['--nodes', '10', '--interfaces', '4', '--scan-nodes', '10,100', '--window', '3', '--trickle-seconds', '5', '--trickle-rate', '20', '--baseline-periods', '5,1', '--agent-processes', '2', '--lab-singles', '3', '--lab-nodes', '3', '--label', 'quick'];
 
 export const USAGE = `usage: npm run bench -- [flags]
   --nodes N               nodes (1..1000, default 100)
@@ -79,6 +91,10 @@ export const USAGE = `usage: npm run bench -- [flags]
   --baseline-periods a,b  per-node polling periods in seconds (default 30,1)
   --skip-baseline         do not run the per-node polling baseline
   --skip-scan             do not run the publisher DB-load scan
+  --lab-singles K         lab phase: single attaches on an idle node (0..8, default 8)
+  --lab-nodes N           lab phase: nodes of the multi-node burst of 8 each (1..50, default 10)
+  --skip-lab              do not run the lab phase (real NICs; needs root)
+  --lab-only              run only the lab phase
   --cpu-prof DIR          write CPU profiles of the agent and publisher processes to DIR
   --results-dir DIR       where the JSON goes (default scripts/bench/results)
   --label NAME            appended to the results file name
@@ -115,6 +131,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--baseline-periods': o.baselinePeriods = intList(flag, value(), 1, 600); break;
       case '--skip-baseline': o.skipBaseline = true; break;
       case '--skip-scan': o.skipScan = true; break;
+      case '--lab-singles': o.labSingles = intIn(flag, value(), 0, 8); break;
+      case '--lab-nodes': o.labNodes = intIn(flag, value(), 1, 50); break;
+      case '--skip-lab': o.skipLab = true; break;
+      case '--lab-only': o.labOnly = true; break;
       case '--cpu-prof': o.cpuProfDir = value(); if (!o.cpuProfDir) throw new Error('--cpu-prof expects a directory'); break;
       case '--results-dir': o.resultsDir = value() ?? ''; if (!o.resultsDir) throw new Error('--results-dir expects a directory'); break;
       case '--label': o.label = value(); if (!o.label || !/^[\w.-]+$/.test(o.label)) throw new Error('--label expects letters, digits, ".", "-", "_"'); break;
@@ -128,6 +148,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       default: throw new Error(`unknown flag ${JSON.stringify(flag)}\n${USAGE}`);
     }
   }
+  if (o.skipLab && o.labOnly) throw new Error('--skip-lab and --lab-only exclude each other');
   if (o.netplanNodes > o.nodes) o.netplanNodes = o.nodes;
   o.agentProcesses = Math.min(o.agentProcesses, o.nodes);
   return o;

@@ -2,6 +2,7 @@ import type { SingleAgentFigures } from './phases/footprint.js';
 import type { PipelineFigures } from './phases/pipeline.js';
 import type { ScanPoint } from './phases/scan.js';
 import type { BaselinePoint } from './phases/baseline-phase.js';
+import type { LabFigures } from './phases/lab-phase.js';
 import { formatTable, ratio, type LatencySummary } from './stats.js';
 
 export interface BenchResults {
@@ -10,6 +11,8 @@ export interface BenchResults {
   pipelines: PipelineFigures[];
   scan: ScanPoint[];
   baseline: BaselinePoint[];
+  /** The lab phase (real NICs, real `netplan apply`); null when skipped. */
+  lab: LabFigures | null;
 }
 
 /** How each figure was measured; written into the JSON next to the figures. */
@@ -27,6 +30,11 @@ export const METHODS = {
   dbQueries: 'MariaDB USER_STATISTICS (SET GLOBAL userstat=1): SELECT_COMMANDS + UPDATE_COMMANDS + OTHER_COMMANDS of the role\'s own DB user over the window, divided by the window; the publisher\'s figure includes its lock checks',
   baseline: 'N simulated per-node pollers (random phase) running the old agent\'s query (the node\'s pending rows joined with the subnet) every T s on their own connections (at most 50; more pollers share them); latency = row commit -> first poll that returns it',
   agentRss: 'process.memoryUsage().rss of the agent processes, summed, divided by the agents they host; idle = 2 s after all consume; peak = highest 250 ms sample during the burst. Single agent: /proc/<pid>/status VmRSS of one `multinic agent` process after it idled',
+  lab: 'network lab (src/lab): a node per simulated node (network + mount namespaces, real systemd-networkd, primary ens3 by a foreign 50-cloud-init.yaml), 8 veth NICs per node with the fixture\'s MACs plugged DOWN before the agents start; agents as above but acting on their lab node: NETPLAN_DIR = the node\'s /etc/netplan (bind), SYSFS_NET_DIR = /proc/<holder>/root/sys/class/net, real `netplan generate` validation, NETPLAN_APPLY_COMMAND = nsenter into the node + the real `netplan apply`; the real publisher process with its default 1 s poll',
+  labLatency: 'row -> kernel-configured: commit of the row\'s INSERT -> the `ip -ts monitor` record (in the node\'s namespace, already running) adding the row\'s address to the link carrying the row\'s MAC (tracked by ifindex through the rename); no file is read. At the end `ip -j addr` in each node checks name multinicN, UP and the address (verified)',
+  labApplies: 'a counting wrapper around the apply argv in the agent process: every run of exactly NETPLAN_APPLY_COMMAND is counted per node and timed (wall time of nsenter + netplan apply, until it exits)',
+  labPrimary: '`ip monitor` records of each node\'s primary NIC (foreign, ens3) from the scenario\'s first write on, mean per node: each `netplan apply` reconfigures every networkd link (src/lab/README.md)',
+  labScenarios: 'idle single attach: one row at a time on an otherwise idle node, the next written 1 s after the previous one showed in the kernel; burst 1 x 8 and N x 8: every row of those nodes in one INSERT',
   startToConsuming: 'agent-per-node: from the start of its composition to its consumer registered; single agent: from spawning `multinic agent` to its "consuming" log record',
 } as const;
 
@@ -46,7 +54,7 @@ export function formatResults(r: BenchResults): string {
   for (const b of r.baseline) {
     rows.push([`per-node polling T=${b.periodSeconds}s`, `${b.seen}/${b.rows}`, ...lat(b.latencyMs), '-', `${b.qps}`, '-']);
   }
-  parts.push(formatTable(['latency: row commit -> configured', 'rows', 'p50', 'p90', 'p99', 'max', 'ifaces/s', 'DB q/s', 'agent q/iface'], rows));
+  if (rows.length) parts.push(formatTable(['latency: row commit -> configured', 'rows', 'p50', 'p90', 'p99', 'max', 'ifaces/s', 'DB q/s', 'agent q/iface'], rows));
 
   if (r.scan.length) {
     const t30 = r.baseline.find((b) => b.periodSeconds === 30);
@@ -69,12 +77,14 @@ export function formatResults(r: BenchResults): string {
   for (const s of r.single) {
     foot.push([`one \`multinic agent\` process (${s.runtime.startsWith('compiled') ? 'compiled' : 'tsx'})`, mib(s.idleRssBytes), '-', mib(s.idleRssBytes), ms(s.startToConsumingMs)]);
   }
-  parts.push(formatTable(['agent footprint', 'RSS/agent idle', 'RSS/agent peak', 'total idle / peak', 'start->consuming p50 / max'], foot));
+  if (foot.length) parts.push(formatTable(['agent footprint', 'RSS/agent idle', 'RSS/agent peak', 'total idle / peak', 'start->consuming p50 / max'], foot));
 
   for (const p of r.pipelines) {
     const steps = Object.entries(p.agentSteps).sort((a, b) => b[1].meanMs * b[1].count - a[1].meanMs * a[1].count);
     parts.push(formatTable([`agent steps (${p.mode}), mean wall time`, 'calls', 'mean'], steps.map(([k, v]) => [k, `${v.count}`, `${v.meanMs} ms`])));
   }
+
+  if (r.lab) parts.push(formatLab(r.lab));
 
   const ratios: string[] = [];
   const noop = r.pipelines.find((p) => p.mode === 'noop');
@@ -87,4 +97,22 @@ export function formatResults(r: BenchResults): string {
   }
   if (ratios.length) parts.push(ratios.join('\n'));
   return parts.join('\n\n');
+}
+
+/** The lab phase as a table: latency to the kernel, applies per node, time inside apply. */
+export function formatLab(l: LabFigures): string {
+  const rows = l.scenarios.map((s) => [
+    s.name, `${s.kernelConfigured}/${s.rows}`, `${s.verified}/${s.rows}`, ...lat(s.rowToKernelMs).filter((_, i) => i !== 1), ms(s.rowToWriteBackMs.p50),
+    `${s.appliesPerNode.min} / ${s.appliesPerNode.mean} / ${s.appliesPerNode.max}`, `${ms(s.applyMs.p50)} / ${ms(s.applyMs.p99)}`,
+    `${ms(s.applyTotalPerNodeMs.mean)} / ${ms(s.applyTotalPerNodeMs.max)}`, `${s.failedApplies}`, `${s.primaryEventsPerNode}`,
+  ]);
+  const wrong = l.scenarios.flatMap((s) => s.wrong.map((w) => `  ${s.name}: ${w}`));
+  return [
+    formatTable(
+      ['lab: real NICs, real netplan apply', 'in kernel', 'verified', 'row->kernel p50', 'p99', 'max', 'write-back p50', 'applies/node min/mean/max', 'apply p50 / p99', 'in apply/node mean / max', 'failed', 'ens3 events/node'],
+      rows,
+    ),
+    `(${l.versions})`,
+    ...(wrong.length ? ['NICs not as expected at the end (ip -j addr):', ...wrong] : []),
+  ].join('\n');
 }

@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: MultiNIC's latency, throughput, database load and footprint, side by
  * side with per-node polling, on a throwaway database and vhost of its own (removed at
- * the end, also on Ctrl-C). See scripts/bench/report.ts (METHODS) for how each figure is
- * measured; flags in scripts/bench/options.ts.
+ * the end, also on Ctrl-C). Last, the lab phase runs the agents on real NICs with the real
+ * `netplan apply` (phases/lab-phase.ts; needs root; its lab is removed at the end, on Ctrl-C
+ * and on exit). See scripts/bench/report.ts (METHODS) for how each figure is measured; flags
+ * in scripts/bench/options.ts.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,10 +12,13 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { enableUserStats, restoreUserStats } from './counters.js';
 import { createBenchEnv, type BenchEnv } from './env.js';
-import { parseBenchArgs, USAGE } from './options.js';
+import { parseBenchArgs, USAGE, type BenchOptions } from './options.js';
+import type { Sequelize } from 'sequelize';
 import { runBaseline } from './phases/baseline-phase.js';
 import { buildForFootprint, measureSingleAgent } from './phases/footprint.js';
 import { runPipeline, type Running } from './phases/pipeline.js';
+import { Lab, LabUnavailableError } from '../../src/lab/index.js';
+import { BENCH_LAB_TAG, runLabPhase } from './phases/lab-phase.js';
 import { runScan } from './phases/scan.js';
 import { phase } from './progress.js';
 import { formatResults, METHODS, type BenchResults } from './report.js';
@@ -33,6 +38,15 @@ async function main(): Promise<void> {
     return;
   }
   const o = parsed;
+  if (!o.skipLab) {
+    // Fail in a second, not after the sandbox phases' minutes, where the lab phase cannot run.
+    const why = await labUnavailable();
+    if (why) {
+      process.stderr.write(`multinic bench: the lab phase cannot run here (${why}); run as root with the lab's packages, or pass --skip-lab\n`);
+      process.exitCode = 2;
+      return;
+    }
+  }
   const startedAt = new Date();
   const loadBefore = loadavg();
   // Each simulated node has its own disk in reality; 100 of them fsyncing on this VM's one
@@ -47,6 +61,7 @@ async function main(): Promise<void> {
   const teardown = async () => {
     running.fleet?.kill();
     running.stopPublisher?.();
+    await running.lab?.stop();
     if (env && userstat !== undefined) await restoreUserStats(env.admin, userstat).catch(() => undefined);
     await env?.close();
   };
@@ -72,35 +87,16 @@ async function main(): Promise<void> {
     await insertSubnets(db, o.interfaces, at);
     await insertNodes(db, 0, Math.max(o.nodes, 1), at);
 
-    const results: BenchResults = { single: [], pipelines: [], scan: [], baseline: [] };
-    phase('one `multinic agent` process alone: start -> consuming, idle RSS');
-    const compiledMain = await buildForFootprint();
-    for (const entry of [compiledMain, undefined]) {
-      if (entry === undefined && compiledMain === undefined && results.single.length) break;
-      const s = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir, compiledMain: entry });
-      results.single.push(s);
-      process.stderr.write(`  ${s.runtime}: consuming after ${s.startToConsumingMs} ms; idle RSS ${(s.idleRssBytes / 2 ** 20).toFixed(1)} MiB\n`);
-    }
-
-    for (const mode of o.modes) {
-      await db.query('DELETE FROM multinic_port_state');
-      await db.query('DELETE FROM multi_interface');
-      const nodes = mode === 'netplan' && o.netplanNodes > 0 ? o.netplanNodes : o.nodes;
-      results.pipelines.push(
-        await runPipeline(db, env, running, {
-          mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
-          windowMs: o.windowSeconds * 1000, rootDir, cpuProfDir: o.cpuProfDir,
-        }),
-      );
-    }
-    if (!o.skipBaseline) results.baseline = await runBaseline(db, env, { periods: o.baselinePeriods, nodes: o.nodes, interfaces: o.interfaces });
-    if (!o.skipScan) results.scan = await runScan(db, env, running, { sizes: o.scanNodes, interfaces: o.interfaces, windowMs: o.windowSeconds * 1000 });
+    const results: BenchResults = { single: [], pipelines: [], scan: [], baseline: [], lab: null };
+    if (!o.labOnly) await runSandboxPhases(db, env, running, results, o, rootDir);
+    if (!o.skipLab) results.lab = await runLabPhase(db, env, running, { singles: o.labSingles, burstNodes: o.labNodes, rootDir, processes: o.agentProcesses });
 
     const loadAfter = loadavg();
     phase('results');
     process.stdout.write(`${formatResults(results)}\n`);
     const day = startedAt.toISOString().slice(0, 10);
-    const file = join(o.resultsDir, `${day}-${o.nodes}x${o.interfaces}${o.label ? `-${o.label}` : ''}.json`);
+    const size = o.labOnly ? `lab-${o.labNodes}x8` : `${o.nodes}x${o.interfaces}`;
+    const file = join(o.resultsDir, `${day}-${size}${o.label ? `-${o.label}` : ''}.json`);
     await mkdir(o.resultsDir, { recursive: true });
     await writeFile(
       file,
@@ -124,6 +120,43 @@ async function main(): Promise<void> {
   } finally {
     if (!interrupted) await teardown();
   }
+}
+
+/** Why no network lab can be built here (not root, no namespaces, a binary missing), or undefined when one can. */
+async function labUnavailable(): Promise<string | undefined> {
+  try {
+    await (await Lab.start({ tag: BENCH_LAB_TAG, exitOnSignal: false })).stop();
+    return undefined;
+  } catch (err) {
+    if (err instanceof LabUnavailableError) return err.message;
+    throw err;
+  }
+}
+
+/** The phases on fake NICs: one agent's footprint, the pipelines per apply mode, the polling baseline, the publisher's DB-load scan. */
+async function runSandboxPhases(db: Sequelize, env: BenchEnv, running: Running, results: BenchResults, o: BenchOptions, rootDir: string): Promise<void> {
+  phase('one `multinic agent` process alone: start -> consuming, idle RSS');
+  const compiledMain = await buildForFootprint();
+  for (const entry of [compiledMain, undefined]) {
+    if (entry === undefined && compiledMain === undefined && results.single.length) break;
+    const s = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir, compiledMain: entry });
+    results.single.push(s);
+    process.stderr.write(`  ${s.runtime}: consuming after ${s.startToConsumingMs} ms; idle RSS ${(s.idleRssBytes / 2 ** 20).toFixed(1)} MiB\n`);
+  }
+
+  for (const mode of o.modes) {
+    await db.query('DELETE FROM multinic_port_state');
+    await db.query('DELETE FROM multi_interface');
+    const nodes = mode === 'netplan' && o.netplanNodes > 0 ? o.netplanNodes : o.nodes;
+    results.pipelines.push(
+      await runPipeline(db, env, running, {
+        mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
+        windowMs: o.windowSeconds * 1000, rootDir, cpuProfDir: o.cpuProfDir,
+      }),
+    );
+  }
+  if (!o.skipBaseline) results.baseline = await runBaseline(db, env, { periods: o.baselinePeriods, nodes: o.nodes, interfaces: o.interfaces });
+  if (!o.skipScan) results.scan = await runScan(db, env, running, { sizes: o.scanNodes, interfaces: o.interfaces, windowMs: o.windowSeconds * 1000 });
 }
 
 await main();

@@ -9,7 +9,7 @@ import { DEFAULT_ADMIN_ACCESS, type AdminAccess } from './services.js';
 
 /** What the CLI hands over: flags, the environment, and where to write. */
 export interface DemoCommandInput {
-  flags: { keep?: boolean; json?: boolean; timeout: string };
+  flags: { keep?: boolean; json?: boolean; sandbox?: boolean; timeout: string };
   env: NodeJS.ProcessEnv;
   cwd: string;
   out: NodeJS.WriteStream;
@@ -51,6 +51,7 @@ export async function runDemoCommand({ flags, env, cwd, out, err, signal }: Demo
   try {
     const report = await runDemo({
       keep: Boolean(flags.keep),
+      sandbox: Boolean(flags.sandbox),
       timeoutMs,
       access: adminAccessFrom(env),
       useDb,

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { Progress, DemoReport } from './run.js';
-import { formatInterfaces } from './report.js';
+import { formatInterfaces, formatKernel } from './report.js';
 
 /**
  * Progress on a stream: a line per step, and the live "configured 3/5" count rewritten
@@ -35,12 +35,21 @@ export function formatReport(r: DemoReport, cwd: string): string {
   const patchNode = r.nodes.find((n) => n.patch);
   const lines = [
     '',
-    formatInterfaces(r.interfaces, r.sandboxDir),
-    r.kept
-      ? `(netplan files under ${relative(cwd, r.sandboxDir)}; validation: ${r.netplanValidation})`
-      : `(validation: ${r.netplanValidation}; the sandbox ${r.sandboxDir} was removed, --keep keeps it)`,
+    r.lab
+      ? `Mode: network lab ${r.lab.id}: real systemd-networkd and \`netplan apply\` in ${r.lab.nodes.map((n) => n.netns).join(', ')} (removed on exit)`
+      : `Mode: sandbox: fake sysfs, sandbox apply (${r.modeReason})`,
+    '',
+    formatInterfaces(r.interfaces, r.lab ? r.lab.dir : r.sandboxDir),
+    r.lab
+      ? `(netplan files: each node's /etc/netplan, bound from ${r.lab.dir}/<node>/etc/netplan, removed on exit; validation: ${r.netplanValidation})`
+      : r.kept
+        ? `(netplan files under ${relative(cwd, r.sandboxDir)}; validation: ${r.netplanValidation})`
+        : `(validation: ${r.netplanValidation}; the sandbox ${r.sandboxDir} was removed, --keep keeps it)`,
     '',
   ];
+  if (r.lab) {
+    lines.push('Kernel state, read with `ip -j addr` in each lab node (DHCP ports get no lease: the lab has no DHCP server):', formatKernel(r.interfaces), '');
+  }
   if (patchNode?.patch) {
     lines.push(`Node patch for ${patchNode.node}, as the agent would send it (application/merge-patch+json):`, JSON.stringify(patchNode.patch, null, 2), '');
   }
@@ -53,7 +62,9 @@ export function formatReport(r: DemoReport, cwd: string): string {
       '',
       'Kept. Inspect:',
       `  set -a; . ${relative(cwd, r.kept.envFile)}; set +a; node bin/multinic.js status`,
-      `  ls -l ${relative(cwd, r.sandboxDir)}/*/etc/netplan`,
+      r.lab
+        ? `  (the lab nodes and their /etc/netplan went with the demo: namespaces live only while it runs; ${relative(cwd, r.sandboxDir)} holds the backups)`
+        : `  ls -l ${relative(cwd, r.sandboxDir)}/*/etc/netplan`,
       'Clean up:',
       ...r.kept.cleanup.map((c) => `  ${c}`),
     );

@@ -3,6 +3,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { Labels, type NodePatch } from '../kube/patch.js';
 import { validateWithNetplan } from '../host/netplan/generate.js';
 import { readOwnedFiles } from '../host/netplan/owned-files.js';
+import type { KernelNic } from './lab.js';
 
 /** One row of the demo's final table. */
 export interface DemoInterface {
@@ -16,6 +17,8 @@ export interface DemoInterface {
   netplanFile: string | null;
   netplanSuccess: number;
   labels: Record<string, string>;
+  /** The NIC with this MAC as its lab node's kernel shows it; null in the sandbox (or no such NIC). */
+  kernel: KernelNic | null;
 }
 
 /** One node's files and the patch the agent would have sent. */
@@ -34,6 +37,8 @@ export async function collectOutcome(
   agents: ReadonlyArray<{ node: string; netplanDir: string }>,
   patches: ReadonlyMap<string, NodePatch>,
   generateCommand: string,
+  /** Lab mode: each node's NICs by MAC, read from the kernel. */
+  kernelOf?: (node: string) => Promise<ReadonlyMap<string, KernelNic>>,
 ): Promise<{ interfaces: DemoInterface[]; nodes: DemoNode[] }> {
   const rows = await db.query<{ node: string; port_id: string; macaddress: string; address: string | null; cidr: string; mtu: number | null; netplan_success: number }>(
     `SELECT i.attached_node_name AS node, i.port_id, i.macaddress, i.address, s.cidr, i.mtu, i.netplan_success
@@ -53,6 +58,8 @@ export async function collectOutcome(
     }
     nodes.push({ node: a.node, netplanDir: a.netplanDir, files, valid, patch: patches.get(a.node) ?? null });
   }
+  const kernel = new Map<string, ReadonlyMap<string, KernelNic>>();
+  if (kernelOf) for (const node of new Set(rows.map((r) => r.node))) kernel.set(node, await kernelOf(node));
   const interfaces = rows.map((r) => ({
     node: r.node,
     portId: r.port_id,
@@ -63,6 +70,7 @@ export async function collectOutcome(
     netplanFile: fileOf.get(r.port_id)?.file ?? null,
     netplanSuccess: Number(r.netplan_success),
     labels: patches.get(r.node)?.metadata.labels ?? {},
+    kernel: kernel.get(r.node)?.get(r.macaddress.toLowerCase()) ?? null,
   }));
   return { interfaces, nodes };
 }
@@ -80,5 +88,13 @@ export function formatInterfaces(interfaces: readonly DemoInterface[], base: str
   return table(
     ['NODE', 'IFACE', 'MAC', 'ADDRESS', 'MTU', 'NETPLAN FILE', 'NETPLAN_SUCCESS', 'NODE LABELS (multinic.io/)'],
     interfaces.map((i) => [i.node, i.name ?? '-', i.mac, i.address ?? 'dhcp', i.mtu === null ? '-' : String(i.mtu), rel(i.netplanFile), String(i.netplanSuccess), labels(i.labels)]),
+  );
+}
+
+/** Lab mode: each NIC as the kernel of its node shows it (`ip -j addr` in the node's namespace). */
+export function formatKernel(interfaces: readonly DemoInterface[]): string {
+  return table(
+    ['NODE', 'MAC', 'KERNEL NAME', 'KERNEL ADDRESSES', 'MTU', 'STATE'],
+    interfaces.map((i) => [i.node, i.mac, i.kernel?.name ?? '(no such NIC)', i.kernel?.addresses.join(' ') || '-', i.kernel ? String(i.kernel.mtu) : '-', i.kernel?.state ?? '-']),
   );
 }

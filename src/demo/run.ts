@@ -14,6 +14,7 @@ import { startPublisher, type RunningPublisher } from '../roots/publisher.js';
 import { createDemoDatabase, createDemoVhost, type Created } from './provision.js';
 import { collectOutcome, type DemoInterface, type DemoNode } from './report.js';
 import { demoConfig, recordingPatcher, startDemoAgent, type DemoAgent, type DemoServices } from './sandbox.js';
+import { chooseMode, waitForKernel } from './lab.js';
 import { checkAmqpPort, checkDbTcp, checkManagement, connectDbAdmin, findExecutable, type AdminAccess } from './services.js';
 
 /** The demo did not finish: timed out, interrupted, or a role failed. */
@@ -30,6 +31,8 @@ export interface Progress {
 
 export interface DemoOptions {
   keep: boolean;
+  /** Force the fake sysfs sandbox even where the network lab could run (`--sandbox`). */
+  sandbox?: boolean;
   /** Give up after this long; default 60 s. */
   timeoutMs?: number;
   access: AdminAccess;
@@ -63,6 +66,15 @@ export interface DemoReport {
   managementUi: string;
   queues: string[];
   netplanValidation: 'netplan generate' | 'skipped: netplan not installed';
+  /**
+   * `lab`: each node a network-lab node (real systemd-networkd and `netplan apply` in
+   * namespaces, the seed's NICs as veths); `sandbox`: a fake sysfs tree and sandbox apply.
+   */
+  mode: 'lab' | 'sandbox';
+  /** Why this mode: the lab's id, `--sandbox`, or what the lab lacked here. */
+  modeReason: string;
+  /** The lab's id and each node's network namespace (all removed on exit); null in the sandbox. */
+  lab: { id: string; dir: string; nodes: Array<{ node: string; netns: string }> } | null;
   interfaces: DemoInterface[];
   nodes: DemoNode[];
   sandboxDir: string;
@@ -126,6 +138,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     await mkdir(sandboxDir, { recursive: true, mode: 0o700 });
     if (!o.keep) created.push({ what: `sandbox ${sandboxDir}`, remove: () => rm(sandboxDir, { recursive: true, force: true }) });
     const services: DemoServices = { db, amqpUrl: amqp.url, generateCommand: netplan ?? '' };
+    const specs = SEED.nodes.map((n, idx) => ({ node: n.attached_node_name, macs: SEED.interfaces.filter((i) => i.node === idx).map((i) => i.macaddress) }));
+    const { lab, reason: modeReason } = await chooseMode(specs, o);
+    // Stopped after the agents (stops run in reverse): nothing may apply into a vanished node.
+    if (lab) stops.push(() => lab.stop());
+    check();
 
     const publisher: RunningPublisher = startPublisher({
       config: demoConfig(services, { PUBLISHER_POLL_INTERVAL: '250ms', PUBLISHER_LOCK_NAME: `multinic-demo-${id}` }),
@@ -144,17 +161,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       shown.set(node, labels);
     });
     const agents: DemoAgent[] = [];
-    for (const n of SEED.nodes) {
-      const idx = SEED.nodes.indexOf(n);
-      const macs = SEED.interfaces.filter((i) => i.node === idx).map((i) => i.macaddress);
-      const a = await startDemoAgent({ node: n.attached_node_name, macs, root: sandboxDir, services, binPath: o.binPath, log: o.log.child({ role: 'agent' }), nodes, signal: o.signal });
+    for (const { node, macs } of specs) {
+      const log = o.log.child({ role: 'agent' });
+      const a = await startDemoAgent({ node, macs, root: sandboxDir, services, binPath: o.binPath, log, nodes, signal: o.signal, place: lab?.place(node, log.child({ node })) });
       agents.push(a);
       stops.push(() => a.agent.stop());
-      o.progress.step(`agent for ${n.attached_node_name} started (in process; sandbox ${a.root}, ${macs.length} fake NICs)`);
+      o.progress.step(lab
+        ? `agent for ${node} started (in process, on the host; NETPLAN_DIR, SYSFS_NET_DIR and NETPLAN_APPLY_COMMAND point into lab node ${lab.nodes.get(node)!.netns})`
+        : `agent for ${node} started (in process; sandbox ${a.root}, ${macs.length} fake NICs)`);
     }
 
-    await waitUntilConfigured(sequelize, patches, { ...o, sleep, timeoutMs: o.timeoutMs ?? 60_000, started });
-    const outcome = await collectOutcome(sequelize, agents, patches, services.generateCommand);
+    const timeoutMs = o.timeoutMs ?? 60_000;
+    await waitUntilConfigured(sequelize, patches, { ...o, sleep, timeoutMs, started });
+    if (lab) await waitForKernel(lab, o, Math.max(0, Math.min(10_000, timeoutMs - (Date.now() - started))));
+    const outcome = await collectOutcome(sequelize, agents, patches, services.generateCommand, lab ? (node) => lab.kernel(node) : undefined);
     if (outcome.nodes.some((n) => n.valid === false)) throw new DemoFailedError('netplan generate rejected the files the agents wrote (see the sandbox)');
     const report: DemoReport = {
       id,
@@ -164,6 +184,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       managementUi: `${managementBase(o.access.managementUrl)}/#/queues/${encodeURIComponent(amqp.vhost)}`,
       queues: [...SEED.nodes.map((n) => `multinic.node.${n.attached_node_name}`), 'multinic.dead', 'multinic.unroutable'],
       netplanValidation: netplan ? 'netplan generate' : 'skipped: netplan not installed',
+      mode: lab ? 'lab' : 'sandbox',
+      modeReason,
+      lab: lab ? { id: lab.id, dir: lab.dir, nodes: [...lab.nodes].map(([node, n]) => ({ node, netns: n.netns })) } : null,
       ...outcome,
       sandboxDir,
       kept: o.keep ? await keepInstructions(sandboxDir, db, amqp, o) : null,

@@ -7,6 +7,8 @@ import { FakeSysfs } from '../sandbox/fake-sysfs.js';
 import { sandboxApplyArgv, sandboxApplyRunner } from '../sandbox/runner.js';
 import { createRegistry } from '../http/metrics.js';
 import { createLoggingNodePatcher } from '../kube/node-patcher.js';
+import type { AddressReader } from '../host/addresses.js';
+import type { CommandRunner } from '../host/command.js';
 import { computeNodePatch, type NodePatch } from '../kube/patch.js';
 import type { Log } from '../log/logger.js';
 
@@ -33,8 +35,10 @@ export function demoConfig(services: DemoServices, extra: Record<string, string>
       ...extra,
     },
     // An override, not NETPLAN_GENERATE_COMMAND: the loader reads an empty variable as unset,
-    // and '' (netplan not installed) must switch validation off.
-    overrides: { 'netplan.generateCommand': services.generateCommand },
+    // and '' (netplan not installed) must switch validation off. A lab node names its own
+    // generate (netplan plus the veth MAC-match fix), which the targeted apply copies into
+    // the node: that one must win, or networkd there would not match the NIC.
+    overrides: extra.NETPLAN_GENERATE_COMMAND ? {} : { 'netplan.generateCommand': services.generateCommand },
   });
 }
 
@@ -62,10 +66,52 @@ export interface DemoAgent {
 }
 
 /**
- * Starts one in-process agent for `node` in `<root>/<node>`: a fake sysfs tree holding
- * `macs` (as ens4, ens5, ...), its own netplan and backup dirs, the real
- * `multinic sandbox-apply` argv as NETPLAN_APPLY_COMMAND (run in-process by the runner),
- * no takeover guard addresses (the fake NICs have none), and the recording patcher.
+ * Where an agent acts on its node: the netplan folder, the sysfs view of the NICs, the apply
+ * argv, and (for in-process stand-ins) the runner and address reader to use. The demo builds
+ * one per node: a fake sysfs sandbox, or a node of the network lab (src/demo/lab.ts).
+ */
+export interface AgentPlace {
+  netplanDir: string;
+  sysfsDir: string;
+  /** NETPLAN_APPLY_COMMAND. */
+  applyCommand: readonly string[];
+  /** Runs the apply command; default the real runner (a child process, no shell). */
+  run?: CommandRunner;
+  /** The takeover guard's reader of a NIC's addresses. */
+  addresses: AddressReader;
+  /**
+   * The host settings that say where the node's kernel and networkd are: IP_COMMAND ('' for
+   * fake NICs, which have no kernel to read or verify), and for a lab node NETWORKCTL_COMMAND,
+   * NETWORKD_RUN_DIR and NETPLAN_GENERATE_COMMAND pointing into the node, so that nothing
+   * the agent runs or writes reaches this machine's own network.
+   */
+  hostEnv: Record<string, string>;
+}
+
+/**
+ * The sandbox place of `node` in `<root>`: a fake sysfs tree holding `macs` (as ens4, ens5,
+ * ...), its own netplan folder, the real `multinic sandbox-apply` argv as
+ * NETPLAN_APPLY_COMMAND (run in-process by the runner), no takeover guard addresses (the
+ * fake NICs have none).
+ */
+export async function fakePlace(opts: { macs: readonly string[]; root: string; binPath: string; log: Log }): Promise<AgentPlace> {
+  const netplanDir = join(opts.root, 'etc', 'netplan');
+  await mkdir(netplanDir, { recursive: true, mode: 0o700 });
+  const sysfs = await FakeSysfs.create(opts.macs.map((mac, k) => ({ name: `ens${k + 4}`, mac })), opts.root);
+  return {
+    netplanDir,
+    sysfsDir: sysfs.root,
+    applyCommand: sandboxApplyArgv(opts.binPath, netplanDir, sysfs.root),
+    run: sandboxApplyRunner({ netplanDir, sysfsDir: sysfs.root, log: opts.log }),
+    addresses: async () => [],
+    hostEnv: { IP_COMMAND: '' },
+  };
+}
+
+/**
+ * Starts one in-process agent for `node`, its backups under `<root>/<node>`: in a fake sysfs
+ * sandbox holding `macs` ({@link fakePlace}) unless `place` says where else (a lab node),
+ * with the recording patcher.
  */
 export async function startDemoAgent(opts: {
   node: string;
@@ -76,21 +122,22 @@ export async function startDemoAgent(opts: {
   log: Log;
   nodes: NodePatcher;
   signal?: AbortSignal;
+  place?: AgentPlace;
 }): Promise<DemoAgent> {
   const root = join(opts.root, opts.node);
-  const netplanDir = join(root, 'etc', 'netplan');
-  await mkdir(netplanDir, { recursive: true, mode: 0o700 });
-  const sysfs = await FakeSysfs.create(opts.macs.map((mac, k) => ({ name: `ens${k + 4}`, mac })), root);
   const log = opts.log.child({ node: opts.node });
+  const place = opts.place ?? (await fakePlace({ macs: opts.macs, root, binPath: opts.binPath, log }));
+  const { netplanDir, sysfsDir } = place;
   const config = demoConfig(opts.services, {
     NODE_NAME: opts.node,
     NETPLAN_DIR: netplanDir,
     NETPLAN_BACKUP_DIR: join(root, 'backups'),
-    SYSFS_NET_DIR: sysfs.root,
-    NETPLAN_APPLY_COMMAND: JSON.stringify(sandboxApplyArgv(opts.binPath, netplanDir, sysfs.root)),
+    SYSFS_NET_DIR: sysfsDir,
+    NETPLAN_APPLY_COMMAND: JSON.stringify(place.applyCommand),
     AGENT_NIC_WAIT: '5s',
     AGENT_MAX_RETRIES: '2',
     AGENT_RESYNC_INTERVAL: '10m',
+    ...place.hostEnv,
   });
   const agent = await startAgent({
     config,
@@ -99,12 +146,10 @@ export async function startDemoAgent(opts: {
     registry: createRegistry(),
     signal: opts.signal,
     overrides: {
-      run: sandboxApplyRunner({ netplanDir, sysfsDir: sysfs.root, log }),
-      addresses: async () => [],
-      // Fake NICs: no kernel to read or verify (the demo's lab mode uses the node's).
-      kernel: null,
+      ...(place.run ? { run: place.run } : {}),
+      addresses: place.addresses,
       nodes: opts.nodes,
     },
   });
-  return { node: opts.node, root, netplanDir, sysfsDir: sysfs.root, agent };
+  return { node: opts.node, root, netplanDir, sysfsDir, agent };
 }

@@ -11,7 +11,7 @@ import type { Kernel } from '../../src/host/kernel.js';
 import type { NetplanHost } from '../../src/host/netplan/host.js';
 import { createHostFromConfig } from '../../src/roots/host.js';
 import { createRingLogger } from '../../src/log/logger.js';
-import type { LabNode } from './node.js';
+import type { LabNode } from './index.js';
 
 /** How the host applies: the targeted path or the plain `netplan apply`. */
 export type ApplyMethod = 'targeted' | 'apply';

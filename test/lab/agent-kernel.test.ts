@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Lab } from './lab.js';
-import type { LabNode } from './node.js';
-import { cidrsOf, type IpRoute } from './ip.js';
-import type { LinkMonitor } from './monitor.js';
+import { Lab } from './index.js';
+import type { LabNode } from './index.js';
+import { cidrsOf, type IpRoute } from './index.js';
+import type { LinkMonitor } from './index.js';
 import { labHost, portData, type ApplyFaults, type ApplyMethod, type LabHost } from './agent-host.js';
 
 /**

@@ -1,9 +1,5 @@
 import { expect } from 'chai';
-import { Lab } from './lab.js';
-import type { LabNode } from './node.js';
-import { cidrsOf } from './ip.js';
-import { writeMultinicFile } from './multinic-file.js';
-import { pollUntil, run } from './run.js';
+import { Lab, type LabNode, cidrsOf, writeMultinicFile, pollUntil, run } from './index.js';
 
 describe('network lab: hot-plug and many NICs', function () {
   this.timeout(90_000);

@@ -3,15 +3,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Lab } from './lab.js';
-import type { LabNode } from './node.js';
-import { cidrsOf } from './ip.js';
-import { listNamespaces, netnsPids, removeLeftovers } from './cleanup.js';
-import { CLOUD_INIT_NETPLAN } from './primary.js';
-import { pollUntil, run } from './run.js';
+import { Lab, type LabNode, cidrsOf, listNamespaces, netnsPids, removeLeftovers, CLOUD_INIT_NETPLAN, pollUntil, run } from './index.js';
 
-const CLEANUP = fileURLToPath(new URL('./cleanup.ts', import.meta.url));
-const LAB = fileURLToPath(new URL('./lab.ts', import.meta.url));
+const CLEANUP = fileURLToPath(new URL('../../src/lab/cleanup.ts', import.meta.url));
+const LAB = fileURLToPath(new URL('../../src/lab/lab.ts', import.meta.url));
 
 describe('network lab: a networkd node', function () {
   this.timeout(60_000);

@@ -12,12 +12,12 @@
  * the one changed (from the operation's start until the node settled), and, after each
  * detach, whether any address MultiNIC had set is left on the NIC.
  */
-import { Lab } from './lab.js';
-import { cidrsOf } from './ip.js';
-import { run } from './run.js';
+import { Lab } from './index.js';
+import { cidrsOf } from './index.js';
+import { run } from './index.js';
 import { percentile } from './stats.js';
 import { labHost, portData, type ApplyMethod, type LabHost } from './agent-host.js';
-import type { LabNode } from './node.js';
+import type { LabNode } from './index.js';
 
 interface Sample { applyMs: number; hostMs: number; primaryEvents: number; otherEvents: number; left: boolean }
 

@@ -17,12 +17,8 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { Lab } from './lab.js';
-import type { LabNode } from './node.js';
-import { cidrsOf } from './ip.js';
-import { pollUntil, run } from './run.js';
+import { Lab, type LabNode, cidrsOf, pollUntil, run, removeMultinicFile, writeMultinicFile, writeMultinicKeyfile, multinicKeyfileName } from './index.js';
 import { percentile } from './stats.js';
-import { removeMultinicFile, writeMultinicFile, writeMultinicKeyfile, multinicKeyfileName } from './multinic-file.js';
 
 const TARGETED = fileURLToPath(new URL('./targeted-apply.sh', import.meta.url));
 type Path = 'netplan apply' | 'targeted' | 'targeted+reconfigure' | 'nmcli';

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Lab } from './lab.js';
-import type { LabNode } from './node.js';
-import { cidrsOf } from './ip.js';
-import { removeMultinicFile, writeMultinicFile } from './multinic-file.js';
-import { pollUntil, run } from './run.js';
+import { Lab, type LabNode, cidrsOf, removeMultinicFile, writeMultinicFile, pollUntil, run } from './index.js';
 
 const TARGETED = fileURLToPath(new URL('./targeted-apply.sh', import.meta.url));
 

@@ -2,12 +2,7 @@ import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Lab } from './lab.js';
-import type { LabNode } from './node.js';
-import { cidrsOf } from './ip.js';
-import { writeMultinicKeyfile } from './multinic-file.js';
-import { pollUntil, run } from './run.js';
-import { cloudInitKeyfile } from './primary.js';
+import { Lab, type LabNode, cidrsOf, writeMultinicKeyfile, pollUntil, run, cloudInitKeyfile } from './index.js';
 
 
 describe('network lab: a NetworkManager node', function () {

@@ -46,6 +46,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export interface Running {
   fleet?: AgentFleet;
   stopPublisher?: () => void;
+  /** The lab phase's network lab (src/lab), removed on Ctrl-C too. */
+  lab?: { stop(): Promise<void> };
 }
 
 /**

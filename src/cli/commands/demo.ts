@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 interface DemoFlags {
   keep?: boolean;
   json?: boolean;
+  sandbox?: boolean;
   timeout: string;
 }
 
@@ -12,9 +13,15 @@ Needs the local services of this kind of machine: MariaDB (administrator: root o
 It creates a throwaway database multinic_demo_<id> and vhost multinic-demo-<id>, each
 with its own user and random password, and removes them (and the sandbox) on exit,
 on failure and on Ctrl-C, unless --keep. The publisher and one agent per seeded node
-run IN THIS PROCESS on sandbox roots (fake sysfs, own netplan dir, sandbox-apply as the
-apply command; never a real \`netplan apply\`); Node patches are shown, not sent
-(KUBE_MODE=log). Files are validated with \`netplan generate\` when netplan is installed.
+run IN THIS PROCESS. Where the network lab can run (root, network namespaces, the lab's
+packages: bash scripts/services/start.sh lab) each node is a lab node: its own network
+and mount namespaces with the real systemd-networkd, a primary NIC configured by a
+foreign 50-cloud-init.yaml, the seed's NICs as hot-plugged veths, and the real
+\`netplan apply\` run inside it (never on this machine's own network); the table then
+shows each NIC as the node's kernel does. Elsewhere, or with --sandbox, it runs on
+sandbox roots (fake sysfs, own netplan dir, sandbox-apply; never a real \`netplan
+apply\`) and says so. Node patches are shown, not sent (KUBE_MODE=log). Files are
+validated with \`netplan generate\` when netplan is installed.
 
 Environment:
   DEMO_DB_ADMIN_SOCKET, or DEMO_DB_ADMIN_HOST / _PORT / _USER / _PASSWORD
@@ -33,9 +40,10 @@ Environment:
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the publisher and two agents on a throwaway database and vhost in sandbox roots, and show what they did')
+    .description('run the publisher and two agents on a throwaway database and vhost, on network lab nodes (or sandbox roots), and show what they did')
     .option('--keep', 'keep the database, vhost and sandbox (under .sandbox/demo-<id>) and print how to inspect and clean up')
     .option('--json', 'print the outcome as JSON on stdout (progress stays on stderr)')
+    .option('--sandbox', 'use the fake sysfs sandbox even where the network lab could run')
     .option('--timeout <duration>', 'give up (and clean up) after this long', '60s')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DemoFlags) => {

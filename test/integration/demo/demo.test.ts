@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type mysql from 'mysql2/promise';
+import { randomBytes } from 'node:crypto';
 import { SEED } from '../../../src/db/index.js';
+import { listNamespaces } from '../../../src/lab/index.js';
 import type { DemoReport } from '../../../src/demo/run.js';
-import { adminConnection } from '../../helpers/mariadb.js';
+import { adminConnection, DB_TCP_HOST, DB_TCP_PORT } from '../../helpers/mariadb.js';
 import { MANAGEMENT_ADMIN_URL } from '../../helpers/rabbitmq.js';
 
 const run = promisify(execFile);
@@ -68,6 +70,15 @@ async function netplanAccepts(files: Array<{ file: string; content: string }>): 
   }
 }
 
+/** Network namespaces still present whose names start with a lab's id. */
+const labNamespaces = (id: string) => listNamespaces().filter((n) => n.startsWith(id));
+
+/** The address of a seeded interface with its subnet's prefix, or null for DHCP. */
+function seededCidr(portId: string): string | null {
+  const i = SEED.interfaces.find((x) => x.port_id === portId)!;
+  return i.address === null ? null : `${i.address}/${SEED.subnets[i.subnet]!.cidr.split('/')[1]}`;
+}
+
 describe('multinic demo (real MariaDB, RabbitMQ, netplan; as a child process)', function () {
   this.timeout(120_000);
   let admin: mysql.Connection;
@@ -111,6 +122,71 @@ describe('multinic demo (real MariaDB, RabbitMQ, netplan; as a child process)', 
     expect(r.stdout).to.match(/worker-node-2\s+multinic\d\s+fa:16:3e:10:02:12\s+dhcp/);
     expect(r.stdout).to.include('"multinic.io/interfaces"');
     expect(r.stdout).to.match(/RabbitMQ management UI: http:\/\/127\.0\.0\.1:15672\/#\/queues\/multinic-demo-/);
+    // Root here, so the network lab: the kernel's table follows.
+    expect(r.stdout).to.match(/Mode: network lab dm[0-9a-f]{4}: real systemd-networkd/);
+    expect(r.stdout).to.match(/NODE\s+MAC\s+KERNEL NAME\s+KERNEL ADDRESSES\s+MTU\s+STATE/);
+    expect(r.stdout).to.match(/worker-node-1\s+fa:16:3e:10:01:13\s+multinic\d\s+172\.20\.1\.11\/22\s+9000\s+UP/);
+  });
+
+  it('on the network lab, shows each NIC as the node\'s kernel does, and removes every namespace it made', async () => {
+    const r = await demo(['--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as DemoReport;
+    expect(report.mode).to.equal('lab');
+    expect(report.lab!.nodes.map((n) => n.node)).to.deep.equal(SEED.nodes.map((n) => n.attached_node_name));
+    expect(r.stderr).to.match(/mode: network lab dm[0-9a-f]{4}: nodes dm[0-9a-f]{4}-worker-node-1, dm[0-9a-f]{4}-worker-node-2/);
+    expect(r.stderr).to.include('NETPLAN_APPLY_COMMAND point into lab node');
+    for (const i of report.interfaces) {
+      const k = i.kernel;
+      expect(k, i.portId).to.not.equal(null);
+      expect(k!.name, i.portId).to.equal(i.name);
+      expect(k!.state, i.portId).to.equal('UP');
+      expect(k!.mtu, i.portId).to.equal(i.mtu ?? 1500);
+      const cidr = seededCidr(i.portId);
+      expect(k!.addresses.map((a) => a.split(' ')[0]), i.portId).to.deep.equal(cidr ? [cidr] : []);
+    }
+    expect(labNamespaces(report.lab!.id), 'lab namespaces left').to.deep.equal([]);
+    expect(await stat(report.lab!.dir).then(() => true, () => false), 'lab folder removed').to.equal(false);
+    expect(await leftovers(admin, report.id)).to.deep.equal({ databases: 0, dbUsers: 0, vhost: false, amqpUser: false });
+  });
+
+  it('with --sandbox uses the fake sysfs even where the lab could run, and says so', async () => {
+    const r = await demo(['--sandbox', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as DemoReport;
+    expect(report.mode).to.equal('sandbox');
+    expect(report.modeReason).to.equal('--sandbox');
+    expect(report.lab).to.equal(null);
+    expect(r.stderr).to.include('mode: sandbox (--sandbox)');
+    expect(r.stderr).to.not.include('network lab');
+    expect(report.interfaces.every((i) => i.netplanSuccess === 1 && i.kernel === null)).to.equal(true);
+  });
+
+  it('falls back to the fake sysfs where the lab cannot run (not root), naming what the lab lacked', async () => {
+    // The demo as nobody: the lab refuses (no root). MariaDB's root only logs in over the socket
+    // as the OS root, so this run gets an administrator of its own over TCP.
+    const user = `dm_demo_admin_${randomBytes(3).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    for (const host of ['%', 'localhost']) {
+      await admin.query('CREATE USER ?@? IDENTIFIED BY ?', [user, host, password]);
+      await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [user, host]);
+    }
+    try {
+      const base = { ...process.env };
+      for (const k of Object.keys(base)) if (/^(DB_|AMQP_URL$|DEMO_)/.test(k)) delete base[k];
+      const env = { ...base, DEMO_DB_ADMIN_HOST: DB_TCP_HOST, DEMO_DB_ADMIN_PORT: String(DB_TCP_PORT), DEMO_DB_ADMIN_USER: user, DEMO_DB_ADMIN_PASSWORD: password, HOME: tmpdir() };
+      const out = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'demo', '--json'], { cwd: tmpdir(), env, timeout: 90_000 })
+        .then((x) => ({ code: 0, ...x }), (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
+      expect(out.code, out.stderr).to.equal(0);
+      expect(out.stderr).to.match(/mode: sandbox, the network lab cannot run here \(network lab: needs root .*\): falling back to a fake sysfs/);
+      const report = JSON.parse(out.stdout) as DemoReport;
+      expect(report.mode).to.equal('sandbox');
+      expect(report.modeReason).to.match(/^network lab unavailable: network lab: needs root/);
+      expect(report.interfaces.every((i) => i.netplanSuccess === 1 && i.kernel === null)).to.equal(true);
+      expect(await leftovers(admin, report.id)).to.deep.equal({ databases: 0, dbUsers: 0, vhost: false, amqpUser: false });
+    } finally {
+      for (const host of ['%', 'localhost']) await admin.query('DROP USER IF EXISTS ?@?', [user, host]);
+    }
   });
 
   it('with --keep keeps the database, vhost and sandbox, and its printed clean-up commands remove them', async () => {
@@ -189,5 +265,9 @@ describe('multinic demo (real MariaDB, RabbitMQ, netplan; as a child process)', 
     expect(stderr).to.include('interrupted');
     const id = /created database multinic_demo_(\w+)/.exec(stderr)?.[1];
     expect(await leftovers(admin, id!)).to.deep.equal({ databases: 0, dbUsers: 0, vhost: false, amqpUser: false });
+    // Interrupted on the network lab (root here): its namespaces go too.
+    const labId = /mode: network lab (dm[0-9a-f]{4})/.exec(stderr)?.[1];
+    expect(labId, stderr).to.be.a('string');
+    expect(labNamespaces(labId!), 'lab namespaces left').to.deep.equal([]);
   });
 });

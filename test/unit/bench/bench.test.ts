@@ -32,6 +32,15 @@ describe('bench: options', () => {
     expect(o).to.include({ nodes: 20, interfaces: 4, label: 'quick' });
   });
 
+  it('sizes the lab phase (real NICs) and refuses what it cannot do, naming the flag', () => {
+    expect(parseBenchArgs([])).to.include({ labSingles: 8, labNodes: 10, skipLab: false, labOnly: false });
+    expect(parseBenchArgs(['--quick'])).to.include({ labSingles: 3, labNodes: 3 });
+    expect(parseBenchArgs(['--lab-only', '--lab-nodes', '2', '--lab-singles', '0'])).to.include({ labOnly: true, labNodes: 2, labSingles: 0 });
+    expect(() => parseBenchArgs(['--lab-singles', '9'])).to.throw(/--lab-singles/);
+    expect(() => parseBenchArgs(['--lab-nodes', '0'])).to.throw(/--lab-nodes/);
+    expect(() => parseBenchArgs(['--skip-lab', '--lab-only'])).to.throw(/--skip-lab and --lab-only/);
+  });
+
   it('never spreads agents over more processes than nodes', () => {
     expect(parseBenchArgs(['--nodes', '2'])).to.include({ agentProcesses: 2 });
   });

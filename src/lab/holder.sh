@@ -6,7 +6,7 @@
 # like a host of its own, prints "ready", then keeps the namespaces alive until its stdin closes
 # (the lab stopped or its process died), when it kills every process left in the node.
 # Facts it relies on: the team's machine notes MACHINE.md and NETWORKMANAGER.md (checked 2026-11-30),
-# repeated in test/lab/README.md.
+# repeated in src/lab/README.md.
 set -euo pipefail
 
 # One function, so bash has parsed all of it before the node lives for hours: a script edited

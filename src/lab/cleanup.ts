@@ -4,7 +4,7 @@
  * As a command, removes every leftover of earlier lab runs whose names start with a tag
  * (network namespaces with their processes, veths and mounts; temporary folders):
  *
- *     npx tsx test/lab/cleanup.ts lb        # prints what it removed; exit 0 also when nothing was left
+ *     npx tsx src/lab/cleanup.ts lb        # prints what it removed; exit 0 also when nothing was left
  *
  * Everything here is synchronous on purpose: it also runs inside `process.on('exit')`.
  */
@@ -84,7 +84,7 @@ export function removeLeftovers(tag: string, tmp = tmpdir()): { namespaces: stri
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const tag = process.argv[2];
   if (!tag) {
-    console.error('usage: tsx test/lab/cleanup.ts TAG   (e.g. lb: removes netns and temporary folders whose names start with it)');
+    console.error('usage: tsx src/lab/cleanup.ts TAG   (e.g. lb: removes netns and temporary folders whose names start with it)');
     process.exit(2);
   }
   const removed = removeLeftovers(tag);

@@ -2,7 +2,7 @@
  * The network lab: simulated Kubernetes nodes on this machine's kernel, each in network
  * namespaces of its own, cabled to one switch namespace. Nothing touches the host's own
  * interfaces, routes or /etc; the real `netplan apply` only ever runs inside a node's private
- * mount namespace. Usage and the checked facts behind it: test/lab/README.md.
+ * mount namespace. Usage and the checked facts behind it: src/lab/README.md.
  *
  *     const lab = await Lab.start({ tag: 'lb' });
  *     const node = await lab.addNode({ name: 'worker-1' });          // networkd + netplan
@@ -10,13 +10,13 @@
  *     await lab.stop();                                              // also on exit and SIGINT/SIGTERM
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LabError, LabUnavailableError } from './errors.js';
 import { removeNamespace, TAG } from './cleanup.js';
-import { LabNode, normalMac, type Backend } from './node.js';
+import { HOLDER, LabNode, normalMac, STAND_INS, type Backend } from './node.js';
 import { writeCloudInitKeyfile, writeCloudInitNetplan, type PrimaryNic } from './primary.js';
 import { run } from './run.js';
 import { LabSwitch } from './switch.js';
@@ -25,6 +25,12 @@ import { LabSwitch } from './switch.js';
 export interface LabOptions {
   /** Prefix of every netns, veth and folder the lab creates (2–6 of a-z0-9, e.g. `lb`); a random id follows it. */
   tag: string;
+  /**
+   * Default true: on SIGINT / SIGTERM the lab tears itself down and exits the process (130 / 143).
+   * false: the caller handles those signals and calls {@link Lab.stop} itself (the demo and the
+   * bench first remove their database and vhost); the teardown on process exit stays either way.
+   */
+  exitOnSignal?: boolean;
 }
 
 /** What {@link Lab.addNode} builds. Every field but `name` has a default. */
@@ -45,11 +51,13 @@ const NEEDED = {
 
 /** Labs not yet stopped, torn down synchronously when the process exits or is signalled. */
 const live = new Set<Lab>();
-let hooked = false;
-function installExitHooks(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => { for (const lab of live) lab.stopSync(); });
+let exitHooked = false;
+let signalsHooked = false;
+function installExitHooks(exitOnSignal: boolean): void {
+  if (!exitHooked) process.on('exit', () => { for (const lab of live) lab.stopSync(); });
+  exitHooked = true;
+  if (!exitOnSignal || signalsHooked) return;
+  signalsHooked = true;
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.on(signal, () => {
       for (const lab of live) lab.stopSync();
@@ -92,15 +100,18 @@ export class Lab {
    * @throws LabUnavailableError saying what is missing (not root, no netns, a binary).
    * @throws LabError on a bad tag.
    */
-  static async start({ tag }: LabOptions): Promise<Lab> {
+  static async start({ tag, exitOnSignal = true }: LabOptions): Promise<Lab> {
     if (!TAG.test(tag)) throw new LabError(`lab: tag '${tag}' must match ${TAG}`);
     if (process.getuid?.() !== 0) {
       throw new LabUnavailableError(`network lab: needs root (uid 0) to create network namespaces, veths and mounts; this process runs as uid ${process.getuid?.()}`);
     }
     checkBinaries('networkd');
+    // tsc compiles only the .ts files: a build in dist/ has no holder script or stand-ins.
+    const scripts = [HOLDER, join(STAND_INS, 'systemctl'), join(STAND_INS, 'udevadm')].filter((f) => !existsSync(f));
+    if (scripts.length) throw new LabUnavailableError(`network lab: its scripts are missing (${scripts.join(', ')}): run from the sources (MULTINIC_FROM_SOURCE=1), not a compiled build`);
     const id = `${tag}${randomBytes(2).toString('hex')}`;
     const lab = new Lab(id, await mkdtemp(join(tmpdir(), `${id}-lab-`)));
-    installExitHooks();
+    installExitHooks(exitOnSignal);
     live.add(lab);
     try {
       await run(['ip', 'netns', 'add', lab.switch.netns]);
