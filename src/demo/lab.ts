@@ -126,10 +126,20 @@ export async function startDemoLab(specs: readonly DemoLabNodeSpec[]): Promise<D
  * The network lab unless `--sandbox` or this machine cannot run it (then the fake sysfs
  * sandbox, saying why). A lab that can run but fails to come up fails the demo.
  */
-export async function chooseMode(specs: Parameters<typeof startDemoLab>[0], o: { sandbox?: boolean; progress: { step(text: string): void } }): Promise<{ lab?: DemoLab; reason: string }> {
+export async function chooseMode(
+  specs: Parameters<typeof startDemoLab>[0],
+  o: { sandbox?: boolean; netplan: boolean; progress: { step(text: string): void } },
+): Promise<{ lab?: DemoLab; reason: string }> {
   if (o.sandbox) {
     o.progress.step('mode: sandbox (--sandbox): NICs in a fake sysfs tree, a sandbox apply renames them; no kernel involved');
     return { reason: '--sandbox' };
+  }
+  if (!o.netplan) {
+    // The agent's apply on a lab node reuses what its `netplan generate` wrote: without
+    // netplan there is nothing for the node's networkd, and every change would roll back.
+    const reason = 'netplan is not installed, and a lab node is configured by the real netplan';
+    o.progress.step(`mode: sandbox, ${reason}: falling back to a fake sysfs tree and a sandbox apply`);
+    return { reason: `network lab unavailable: ${reason}` };
   }
   o.progress.step('starting the network lab: a namespace per node with real systemd-networkd, the seed\'s NICs as hot-plugged veths');
   const lab = await startDemoLab(specs);

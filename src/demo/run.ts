@@ -139,7 +139,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     if (!o.keep) created.push({ what: `sandbox ${sandboxDir}`, remove: () => rm(sandboxDir, { recursive: true, force: true }) });
     const services: DemoServices = { db, amqpUrl: amqp.url, generateCommand: netplan ?? '' };
     const specs = SEED.nodes.map((n, idx) => ({ node: n.attached_node_name, macs: SEED.interfaces.filter((i) => i.node === idx).map((i) => i.macaddress) }));
-    const { lab, reason: modeReason } = await chooseMode(specs, o);
+    const { lab, reason: modeReason } = await chooseMode(specs, { ...o, netplan: netplan !== undefined });
     // Stopped after the agents (stops run in reverse): nothing may apply into a vanished node.
     if (lab) stops.push(() => lab.stop());
     check();
