@@ -9,7 +9,7 @@ import { reasonOf } from '../errors/classify.js';
 import { ipAddressReader, type AddressReader } from '../host/addresses.js';
 import type { CommandRunner } from '../host/command.js';
 import { NetplanHost } from '../host/netplan/host.js';
-import { createAgentMetrics } from '../http/metrics.js';
+import { createAgentMetrics, markSuccess, Operation } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
 import { createNodePatcherFromConfig } from '../kube/node-patcher.js';
 import type { Log } from '../log/logger.js';
@@ -22,7 +22,7 @@ import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
 import { resyncNode } from '../agent/resync.js';
 import { createSerializer } from '../lib/serial.js';
 import { interfaceEventParsing } from '../agent/delivery.js';
-import { deliveryMetrics } from './delivery-metrics.js';
+import { deliveryMetrics, observeRowToConfigured } from './delivery-metrics.js';
 
 /** Parts a test may replace; everything else is built from the configuration. */
 export interface AgentOverrides {
@@ -119,6 +119,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       sleep: (ms) => delay(ms),
       now: () => new Date(),
       run: overrides.run,
+      onApply: ({ backend, ok, seconds }) => metrics.applyDuration.observe({ backend, result: ok ? 'ok' : 'error' }, seconds),
     });
   const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, log.child({ component: 'kube' }));
   // Every patch carries the whole state, so it is also the moment to update the gauge.
@@ -138,6 +139,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
         try {
           const s = await resyncNode(ports);
           metrics.resyncRuns.inc({ outcome: s.skipped ? 'skipped' : 'ok' });
+          if (!s.skipped) markSuccess(metrics.lastSuccess, Operation.Resync);
           const fields = { configured: s.configured, removed: s.removed, marked: s.marked, kept: s.kept, failed: s.failed, ready: s.state?.ready };
           if (s.skipped) log.warn({ ...fields, reason: s.skipped }, 'resync skipped');
           else log.info(fields, 'resync done');
@@ -160,7 +162,11 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       node: node.dbName,
       ...interfaceEventParsing({ acceptNodeNames: [...new Set([node.dbName, kubeName])], maxMessageBytes: config.amqp.maxMessageBytes }),
       // Runs inside `serial` (the trigger's lock), beside nothing else of this node.
-      handler: (event, eventLog) => handleInterfaceEvent(event, { ...ports, log: eventLog }),
+      handler: async (event, eventLog) => {
+        const outcome = await handleInterfaceEvent(event, { ...ports, log: eventLog });
+        observeRowToConfigured(metrics, event, outcome);
+        return outcome;
+      },
       onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
       serialize: serial,
       maxRetries: config.agent.maxRetries,

@@ -7,7 +7,7 @@ import { SequelizeInterfaceStore } from '../../../src/db/interface-store.js';
 import { autoUpdatedColumns } from '../../../src/db/openstack-update.js';
 import { isInvalid } from '../../../src/events/network.js';
 import type { InterfaceEventData } from '../../../src/events/types.js';
-import { createSqlSources } from '../../../src/publisher/sql-sources.js';
+import { createSqlSources } from '../../../src/db/sql-sources.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
 import { createRingLogger } from '../../../src/log/logger.js';
 import { generationAt, literalAt, ODD_NODE, SUBNET_NAME, TABLE_KEYS, VARIANTS, VersionMover, variantTables, type OpenStackTable } from './schema-variants.js';
