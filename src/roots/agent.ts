@@ -31,6 +31,8 @@ export interface AgentOverrides {
   /** Runs the apply command (NetplanHost's `run`); tests count or fail applies through it. */
   run?: CommandRunner;
   host?: InterfaceHost;
+  /** Wraps the host built here (or `host`), e.g. the sandbox's fake hot-plug of each port's NIC. */
+  wrapHost?: (host: InterfaceHost) => InterfaceHost;
   nodes?: NodePatcher;
 }
 
@@ -102,7 +104,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     throw err;
   }
   const metrics = createAgentMetrics(registry);
-  const host =
+  const built: InterfaceHost =
     overrides.host ??
     new NetplanHost({
       netplanDir: config.netplan.dir,
@@ -121,6 +123,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       run: overrides.run,
       onApply: ({ backend, ok, seconds }) => metrics.applyDuration.observe({ backend, result: ok ? 'ok' : 'error' }, seconds),
     });
+  const host = overrides.wrapHost ? overrides.wrapHost(built) : built;
   const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, log.child({ component: 'kube' }));
   // Every patch carries the whole state, so it is also the moment to update the gauge.
   const nodes: NodePatcher = {

@@ -3,7 +3,7 @@
  * so that registering it, and `--help`, load neither amqplib nor the event schema.
  */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../context.js';
+import { globalOptions } from '../global-options.js';
 import { PUBLISH_SOURCE, type PublishFlags } from './publish-flags.js';
 
 function addEventFlags(cmd: Command): Command {
@@ -39,7 +39,7 @@ export function registerPublish(program: Command): void {
       // The broker URL comes from AMQP_URL or --config only: a password on the command line would show in `ps`.
       .action(async (flags: PublishFlags, cmd: Command) => {
         const [{ runPublish }, { createContext }] = await Promise.all([import('./publish.js'), import('../context.js')]);
-        const { config } = createContext('multinic-publish', cmd.optsWithGlobals<GlobalOptions>());
+        const { config } = createContext('multinic-publish', globalOptions(cmd));
         process.exitCode = await runPublish(action, flags, { amqpUrl: config.amqp.url });
       });
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../context.js';
+import { globalOptions } from '../global-options.js';
 
 /**
  * `multinic status [--node N] [--json]`: interfaces configured / pending / failed per
@@ -19,7 +19,7 @@ export function registerStatus(program: Command): void {
         import('../../status/report.js'),
         import('../context.js'),
       ]);
-      const { config } = createContext('multinic-status', cmd.optsWithGlobals<GlobalOptions>());
+      const { config } = createContext('multinic-status', globalOptions(cmd));
       try {
         const report = await readStatus(config, opts.node);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
