@@ -51,6 +51,8 @@ export interface AmqpBrokerOptions {
 export interface AmqpBroker extends EventBroker {
   /** True while the confirm channel is open. */
   connected(): boolean;
+  /** Resolves once the confirm channel is open and its setup (the topology) ran; a declareNodes after it runs at once. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,7 @@ export function createAmqpBroker(conn: AmqpConnectionManager, { appId, publishTi
       await channel.publish(Exchanges.Events, event.data.nodeName, Buffer.from(JSON.stringify(event)), amqpPropertiesFor(event, appId));
     },
     connected: () => open,
+    ready: () => channel.waitForConnect(),
     close: () => channel.close(),
   };
 }
