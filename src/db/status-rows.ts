@@ -1,0 +1,111 @@
+import { QueryTypes, type Sequelize } from 'sequelize';
+
+/** One multi_interface row as `multinic status` lists it, with its node's and its last outcome's facts. */
+export interface StatusRowFacts {
+  portId: string;
+  node: string | null;
+  macAddress: string | null;
+  address: string | null;
+  crNamespace: string | null;
+  crName: string | null;
+  deleted: boolean;
+  netplanSuccess: boolean;
+  /** The row's version, ms since the epoch (modified_at, else created_at). */
+  generation: number;
+  /** A live node_table row names this row's node. */
+  nodeKnown: boolean;
+  /** multinic_port_state: the agent's last recorded outcome for this port, if any. */
+  outcome: { outcome: string; generation: number; lastError: string | null; at: number | null; node: string } | null;
+}
+
+/** What to list: rows needing work or naming an unknown node (default), or every row of one CR. */
+export interface StatusRowQuery {
+  node?: string;
+  cr?: { namespace: string; name: string };
+  /** Most rows returned, oldest first (default 100). */
+  limit?: number;
+}
+
+interface Raw {
+  port_id: string;
+  node: string | null;
+  macaddress: string | null;
+  address: string | null;
+  cr_namespace: string | null;
+  cr_name: string | null;
+  deleted: number | string;
+  netplan_success: number | string;
+  generation: number | string;
+  known: number | string;
+  outcome: string | null;
+  ps_generation: number | string | null;
+  last_error: string | null;
+  ps_at: Date | string | null;
+  ps_node: string | null;
+}
+
+const WORK = '((mi.deleted_at IS NULL AND mi.netplan_success = 0) OR (mi.deleted_at IS NOT NULL AND mi.netplan_success = 1))';
+
+/**
+ * Reads the rows `multinic status` explains, in one query (the session runs at +00:00, so
+ * UNIX_TIMESTAMP gives the generation in UTC as everywhere else): by default every row
+ * with work outstanding (attach or detach) and every live row whose node node_table does
+ * not know; with `cr`, every row of that OpenstackConfig CR whatever its state. Oldest
+ * version first, at most `limit`.
+ */
+export async function queryStatusRows(db: Sequelize, { node, cr, limit = 100 }: StatusRowQuery = {}): Promise<StatusRowFacts[]> {
+  const rows = await db.query<Raw>(
+    `SELECT mi.port_id, mi.attached_node_name AS node, mi.macaddress, mi.address, mi.cr_namespace, mi.cr_name,
+            mi.deleted_at IS NOT NULL AS deleted, mi.netplan_success,
+            ROUND(UNIX_TIMESTAMP(COALESCE(mi.modified_at, mi.created_at)) * 1000) AS generation,
+            EXISTS (SELECT 1 FROM node_table nt WHERE nt.attached_node_name = mi.attached_node_name AND nt.deleted_at IS NULL) AS known,
+            ps.outcome, ps.generation AS ps_generation, ps.last_error, ps.updated_at AS ps_at, ps.node_name AS ps_node
+     FROM multi_interface mi
+     LEFT JOIN multinic_port_state ps ON ps.port_id = mi.port_id
+     WHERE (:node IS NULL OR mi.attached_node_name = :node)
+       AND (${cr ? 'mi.cr_namespace = :crNamespace AND mi.cr_name = :crName' : `${WORK} OR (mi.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM node_table nt WHERE nt.attached_node_name = mi.attached_node_name AND nt.deleted_at IS NULL))`})
+     ORDER BY COALESCE(mi.modified_at, mi.created_at), mi.id
+     LIMIT :limit`,
+    { replacements: { node: node ?? null, crNamespace: cr?.namespace ?? null, crName: cr?.name ?? null, limit }, type: QueryTypes.SELECT },
+  );
+  return rows.map((r) => ({
+    portId: r.port_id,
+    node: r.node,
+    macAddress: r.macaddress,
+    address: r.address,
+    crNamespace: r.cr_namespace,
+    crName: r.cr_name,
+    deleted: Number(r.deleted) === 1,
+    netplanSuccess: Number(r.netplan_success) === 1,
+    generation: Number(r.generation),
+    nodeKnown: Number(r.known) === 1,
+    outcome:
+      r.outcome === null
+        ? null
+        : { outcome: r.outcome, generation: Number(r.ps_generation), lastError: r.last_error, at: r.ps_at === null ? null : new Date(r.ps_at).getTime(), node: r.ps_node ?? '' },
+  }));
+}
+
+/** Who holds the publisher's MySQL named lock: the holder's connection id and, when this user may see it (PROCESS), its user and host. */
+export interface LockHolder {
+  lockName: string;
+  connectionId: number | null;
+  user: string | null;
+  host: string | null;
+}
+
+/**
+ * Asks the server which connection holds `lockName` (MySQL/MariaDB `IS_USED_LOCK`, "Locking
+ * Functions" in the manual) and looks it up in information_schema.PROCESSLIST, which shows
+ * other users' connections only with the PROCESS privilege (else user and host stay null).
+ */
+export async function queryLockHolder(db: Sequelize, lockName: string): Promise<LockHolder> {
+  const [used] = await db.query<{ id: number | string | null }>('SELECT IS_USED_LOCK(:lockName) AS id', { replacements: { lockName }, type: QueryTypes.SELECT });
+  const connectionId = used?.id === null || used?.id === undefined ? null : Number(used.id);
+  if (connectionId === null) return { lockName, connectionId, user: null, host: null };
+  const [p] = await db.query<{ user: string; host: string }>('SELECT USER AS user, HOST AS host FROM information_schema.PROCESSLIST WHERE ID = :id', {
+    replacements: { id: connectionId },
+    type: QueryTypes.SELECT,
+  });
+  return { lockName, connectionId, user: p?.user ?? null, host: p?.host ?? null };
+}
