@@ -53,7 +53,7 @@ export function describeDeadLetter(m: DeadLetterMessage): DeadLetterInfo {
   const by = agentReason ? 'agent' : first ? 'broker' : 'unknown';
   const reason =
     agentReason ??
-    (first ? `${str(first.reason) ?? 'dead-lettered'} by RabbitMQ from ${str(first.queue) ?? 'a queue'}${first.count !== undefined ? ` after ${str(first.count)} time(s)` : ''}` : 'no reason recorded');
+    (first ? `${str(first.reason) ?? 'dead-lettered'} by RabbitMQ from ${str(first.queue) ?? 'a queue'}${Number(first.count) > 1 ? ` (${str(first.count)} times)` : ''}` : 'no reason recorded');
   const keys = first && Array.isArray(first['routing-keys']) ? (first['routing-keys'] as unknown[]).map(str) : [];
   return {
     eventId: m.messageId ?? str(data && (JSON.parse(m.payload) as { id?: unknown }).id),
