@@ -38,7 +38,11 @@ export function buildProgram(): Command {
       .version(packageVersion(), '-V, --version', 'print the version and exit'),
   )
     .showHelpAfterError()
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    // Bad usage (unknown option or command, missing or disallowed value) exits 2 like a bad
+    // configuration (ExitCode.Usage), not commander's 1, which means "it ran and failed".
+    // Set before the commands are added, so every command inherits it.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   registerDb(program);
   registerDemo(program);
   registerAgent(program);
