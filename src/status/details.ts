@@ -26,7 +26,7 @@ export interface StatusDetails {
   rows: RowStatus[];
   /** True when more rows matched than `limit`. */
   rowsTruncated: boolean;
-  /** Reasons of the first `peek` messages of multinic.dead (read and requeued), most frequent first. */
+  /** Reasons of the first `peek` messages of multinic.dead (read and requeued; with `node`, that node's only), most frequent first. */
   deadLetterReasons: Array<{ reason: string; count: number }>;
   publisher: PublisherStatus;
 }
@@ -78,7 +78,7 @@ export async function collectDetails({ db, management, vhost, lockName, node, cr
   return {
     rows: facts.slice(0, limit).map((f) => explainRow(f, at)),
     rowsTruncated: facts.length > limit,
-    deadLetterReasons: reasonsOf(infos),
+    deadLetterReasons: reasonsOf(node === undefined ? infos : infos.filter((i) => i.node === node)),
     publisher: {
       lock,
       connections: connections.map((c) => c.client_properties?.connection_name ?? '').filter((n) => n.startsWith('multinic-publisher')).sort(),

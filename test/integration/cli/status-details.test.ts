@@ -101,6 +101,7 @@ describe('multinic status: rows with reasons, dead-letter reasons, active publis
     expect(text).to.match(/worker-node-9 \(not in node_table\)/);
     expect(text).to.match(/\n\s+2\s+permanent: HostError: NIC fa:16:3e:10:01:13 is owned by 50-cloud-init.yaml\n/);
     expect(text).to.match(new RegExp(`active publisher: MySQL connection ${d.publisher.lock.connectionId} \\(.*\\) holds lock "${lockName}"`));
+    expect((await details({ node: 'worker-node-2' })).deadLetterReasons, "another node's dead letters are not this node's").to.deep.equal([]);
     const none = await details({ lockName: `${lockName}-nobody` });
     expect(formatFullStatus({ ...(await collectStatus({ db: t.sequelize, dbLabel: t.name, management: new ManagementClient(vh.managementUrl), vhost: vhostOf(vh.url) })), ...none })).to.include('active publisher: NONE');
   });
