@@ -13,9 +13,9 @@ export interface PublisherMetrics {
   skippedFailed: Counter<never>;
   /** Due resends not sent because the node's queue still held messages (the broker has a copy). */
   resendsSkippedQueued: Counter<never>;
-  /** Rows held back in the last cycle, by reason: `unknown_node` (not in node_table) or `unusable_queue`. */
+  /** Rows held back in the last cycle, by reason: `unknown_node` (not in node_table) or `unusable_queue`; 0 while standing by. */
   rowsWaiting: Gauge<'reason'>;
-  /** Node queues declared elsewhere with arguments MultiNIC cannot use; their nodes' rows wait. */
+  /** Node queues declared elsewhere with arguments MultiNIC cannot use; their nodes' rows wait. 0 while standing by. */
   unusableNodeQueues: Gauge<never>;
   /** Rows needing work in the last complete sweep of the pending set. */
   pending: Gauge<never>;
@@ -39,8 +39,8 @@ export function createPublisherMetrics(registry: Registry): PublisherMetrics {
     malformed: new Counter({ name: 'multinic_publisher_malformed_rows_total', help: 'Rows skipped because they cannot become a valid event (once per port, generation and content).', registers }),
     skippedFailed: new Counter({ name: 'multinic_publisher_resends_skipped_failed_total', help: 'Resends skipped because the agent recorded this generation and content as failed.', registers }),
     resendsSkippedQueued: new Counter({ name: 'multinic_publisher_resends_skipped_queued_total', help: "Resends not sent because the node's queue still held messages.", registers }),
-    rowsWaiting: new Gauge({ name: 'multinic_publisher_rows_waiting', help: 'Rows held back in the last cycle: node not in node_table (unknown_node) or its queue unusable (unusable_queue).', labelNames: ['reason'] as const, registers }),
-    unusableNodeQueues: new Gauge({ name: 'multinic_publisher_unusable_node_queues', help: 'Node queues declared elsewhere with arguments MultiNIC cannot use.', registers }),
+    rowsWaiting: new Gauge({ name: 'multinic_publisher_rows_waiting', help: 'Rows held back in the last cycle: node not in node_table (unknown_node) or its queue unusable (unusable_queue); 0 on a standby replica.', labelNames: ['reason'] as const, registers }),
+    unusableNodeQueues: new Gauge({ name: 'multinic_publisher_unusable_node_queues', help: 'Node queues declared elsewhere with arguments MultiNIC cannot use; 0 on a standby replica.', registers }),
     pending: new Gauge({ name: 'multinic_publisher_pending_rows', help: 'Rows needing attach or detach work in the last complete sweep.', registers }),
     oldestPendingAge: new Gauge({
       name: 'multinic_publisher_oldest_pending_row_age_seconds',

@@ -91,7 +91,11 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
     const active = await ports.leader.ensure();
     metrics.leader.set(active ? 1 : 0);
     if (!active) {
+      // Only the active replica speaks for the rows and queues: a standby's last values would be stale.
       metrics.oldestPendingAge.set(0);
+      metrics.rowsWaiting.set({ reason: 'unknown_node' }, 0);
+      metrics.rowsWaiting.set({ reason: 'unusable_queue' }, 0);
+      metrics.unusableNodeQueues.set(0);
       // Another replica publishes meanwhile; what this one remembers is stale by the
       // time it takes over, and a resend then is cheaper than a missed event.
       state.tracker.clear();

@@ -104,6 +104,13 @@ describe('metrics of both roles over HTTP (issue 16 point 5; real MariaDB, Rabbi
     const all = [...pub.samples, ...age.samples].map((x) => x.name);
     expect([...new Set(expected)].filter((n) => !all.includes(n)), 'names the rules and dashboard use but no role serves').to.deep.equal([]);
 
+    // The families main added for issues 12 and 13, on a healthy system: nothing held back, nothing unaccounted.
+    for (const reason of ['unknown_node', 'unusable_queue']) expect(pub.samples.find((x) => x.name === 'multinic_publisher_rows_waiting' && x.labels.includes(`reason="${reason}"`))?.value, reason).to.equal(0);
+    for (const name of ['multinic_publisher_unusable_node_queues', 'multinic_publisher_resends_skipped_queued_total', 'multinic_publisher_resends_skipped_failed_total']) {
+      expect(pub.samples.find((x) => x.name === name)?.value, name).to.equal(0);
+    }
+    expect(age.samples.find((x) => x.name === 'multinic_rows_unaccounted')?.value).to.equal(0);
+
     // Label values the rules and dashboard rely on, and one vocabulary for `type`.
     for (const op of ['poll', 'publish']) expect(has(pub, 'multinic_last_success_timestamp_seconds', [`operation="${op}"`]), op).to.equal(true);
     for (const op of ['event', 'resync']) expect(has(age, 'multinic_last_success_timestamp_seconds', [`operation="${op}"`]), op).to.equal(true);

@@ -40,6 +40,19 @@ describe('pollOnce metrics (issue 16 point 5)', () => {
     expect(await sample(state.registry, 'multinic_publisher_oldest_pending_row_age_seconds')).to.equal(0);
   });
 
+  it('reports rows waiting for an unknown node while active, and 0 for them and unusable queues while standing by', async () => {
+    const { ports, state } = fakePorts();
+    const poll = createPollState(RESEND);
+    state.rows = [pendingRow(1, { attached_node_name: 'node-9' })];
+    await pollOnce(ports, poll);
+    expect(await sample(state.registry, 'multinic_publisher_rows_waiting', { reason: 'unknown_node' })).to.equal(1);
+    state.leader = false;
+    await pollOnce(ports, poll);
+    expect(await sample(state.registry, 'multinic_publisher_rows_waiting', { reason: 'unknown_node' })).to.equal(0);
+    expect(await sample(state.registry, 'multinic_publisher_rows_waiting', { reason: 'unusable_queue' })).to.equal(0);
+    expect(await sample(state.registry, 'multinic_publisher_unusable_node_queues')).to.equal(0);
+  });
+
   it('labels published events attach/detach as the agent does, and records poll and publish successes', async () => {
     const { ports, state } = fakePorts();
     state.rows = [pendingRow(1), pendingRow(2, { deleted_at: new Date(2_000_000), netplan_success: 1 })];
