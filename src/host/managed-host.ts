@@ -87,7 +87,7 @@ export class ManagedHost implements InterfaceHost {
     private readonly backend: HostBackend,
   ) {
     this.verifyTimeoutMs = deps.verifyTimeoutMs ?? 10_000;
-    this.guard = new KernelGuard({ kernel: deps.kernel, timeoutMs: this.verifyTimeoutMs, sleep: deps.sleep, now: () => deps.now().getTime() });
+    this.guard = new KernelGuard({ kernel: deps.kernel, timeoutMs: this.verifyTimeoutMs, sleep: deps.sleep, now: () => deps.now().getTime(), unsettled: backend.unsettled?.bind(backend) });
     this.cache = new OwnedFileCache({ dir: backend.dir, read: () => backend.readOwned(), now: () => deps.now().getTime(), maxAgeMs: deps.ownedCacheMaxAgeMs });
   }
 
