@@ -28,6 +28,8 @@ export interface ResyncSummary {
   /** External-origin files with no row, left alone. */
   kept: string[];
   failed: Array<{ portId: string; reason: string }>;
+  /** Ports whose NIC another configuration now claims too (reported, nothing changed). */
+  claimed: Array<{ portId: string; reason: string }>;
   state: NodeInterfaceState | null;
 }
 
@@ -41,11 +43,12 @@ export interface ResyncSummary {
  * Safety: it acts only on a successful query (a failure throws before anything is
  * touched) for a node that node_table knows; an unknown node (a wrong name) gets a Node
  * patch and nothing else, so an empty answer can never wipe a node. A failure on one port
- * is recorded for that port and the others still proceed. The caller serialises it with
- * event handling.
+ * is recorded for that port and the others still proceed. Last, the host's audit names
+ * NICs another configuration now claims too: reported on the Node, nothing changed. The
+ * caller serialises it with event handling.
  */
 export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
-  const summary: ResyncSummary = { skipped: null, configured: [], removed: [], marked: [], kept: [], failed: [], state: null };
+  const summary: ResyncSummary = { skipped: null, configured: [], removed: [], marked: [], kept: [], failed: [], claimed: [], state: null };
   const nodePorts = await ports.store.listNodePorts(ports.node.dbName);
   // Resync compares with the host as it is on disk, not as the host adapter last saw it.
   await ports.host.refresh?.();
@@ -60,7 +63,10 @@ export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
       if (!listed.has(c.portId)) await guarded(summary, c.portId, ports, () => reconcileOrphan(c, ports, summary));
     }
   }
-  summary.state = await patchNodeState(ports, { force: true });
+  // A claim that appeared after MultiNIC configured a NIC (e.g. cloud-init's hotplug file) is
+  // reported, never fought: the Node goes ready=false with the reason and nothing changes.
+  summary.claimed = ((await ports.host.audit?.()) ?? []).map(({ portId, reason }) => ({ portId, reason: `port ${portId}: ${reason}` }));
+  summary.state = await patchNodeState(ports, { force: true, extraErrors: summary.claimed.map((c) => c.reason) });
   return summary;
 }
 

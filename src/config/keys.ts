@@ -23,6 +23,9 @@ export const DEFAULT_APPLY_COMMAND = [
   'nsenter', '--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'netplan', 'apply',
 ] as const;
 
+/** Enters the host's network namespace only (PID 1's): the kernel reads and probes need nothing else. */
+export const DEFAULT_HOST_NET_COMMAND = ['nsenter', '--target', '1', '--net', '--'] as const;
+
 export const KEYS: readonly KeySpec[] = [
   { path: 'db.host', env: 'DB_HOST', default: '127.0.0.1', doc: 'MySQL/MariaDB host.' },
   { path: 'db.port', env: 'DB_PORT', default: 3306, doc: 'MySQL/MariaDB port.' },
@@ -49,6 +52,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'log.level', env: 'LOG_LEVEL', default: 'info', doc: 'trace, debug, info, warn, error or fatal.' },
   { path: 'log.format', env: 'LOG_FORMAT', default: 'json', doc: '`json` (bunyan) or `text` (one readable line per record).' },
   { path: 'http.port', env: 'HTTP_PORT', default: 8080, doc: 'Health (/healthz, /readyz) and /metrics; 0 picks a free port.' },
+  { path: 'http.host', env: 'HTTP_HOST', default: '127.0.0.1', doc: 'Address health and metrics listen on. The deployments pass the pod IP (downward API `status.podIP`): with `hostNetwork` that is the node\'s address, so the tenant NICs MultiNIC configures never expose them; `0.0.0.0` means every interface.' },
   { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '1s', doc: 'How often the publisher queries for pending rows.' },
   { path: 'publisher.resendAfter', env: 'PUBLISHER_RESEND_AFTER', default: '60s', doc: 'A row still pending this long after its event is published again.' },
   { path: 'publisher.batchSize', env: 'PUBLISHER_BATCH_SIZE', default: 5000, doc: 'Most rows read per poll.' },
@@ -57,5 +61,9 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'agent.resyncInterval', env: 'AGENT_RESYNC_INTERVAL', default: '5m', doc: 'Full reconcile of the node with the database (also at start-up).' },
   { path: 'agent.nicWait', env: 'AGENT_NIC_WAIT', default: '30s', doc: 'How long to wait for a hot-plugged NIC to appear.' },
   { path: 'agent.allowTakeover', env: 'AGENT_ALLOW_TAKEOVER', default: false, doc: 'Allow configuring a NIC that is up with addresses MultiNIC did not configure.' },
+  { path: 'agent.allowOverlap', env: 'AGENT_ALLOW_OVERLAP', default: false, doc: 'Allow a port whose subnet overlaps an address or route of an interface MultiNIC does not own, another MultiNIC subnet, the default gateway or the API server (off: refused with a permanent reason naming both).' },
+  { path: 'agent.probes', env: 'AGENT_PROBES', default: 'gateway,api-server,routes', doc: 'Probes run before each apply and required again after it (comma-separated; empty for none): `gateway` (each default gateway answers ping), `api-server` (TCP connect to the Kubernetes API server: KUBERNETES_SERVICE_HOST/PORT in a pod, else the kubeconfig server), `routes` (other interfaces\' routes unchanged).', emptyAllowed: true },
+  { path: 'agent.probeTimeout', env: 'AGENT_PROBE_TIMEOUT', default: '5s', doc: 'After an apply, every probe that passed before it must pass again within this time, else the previous configuration is restored and applied.' },
+  { path: 'agent.hostNetCommand', env: 'AGENT_HOST_NET_COMMAND', default: DEFAULT_HOST_NET_COMMAND, doc: 'argv prefix that runs `ip`, `ping` and the API-server probe in the host\'s network namespace (like NETPLAN_APPLY_COMMAND); empty runs them in the agent\'s own.', emptyAllowed: true },
   { path: 'agent.maxRetries', env: 'AGENT_MAX_RETRIES', default: 5, doc: 'In-process retries (with backoff) of a transient failure before the message is requeued.' },
 ];

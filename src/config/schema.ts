@@ -38,6 +38,30 @@ const argv = z.unknown().transform((v, ctx) => {
   return r;
 });
 
+/** The probe kinds `agent.probes` may list (src/host/probes.ts builds them). */
+export const PROBE_NAMES = ['gateway', 'api-server', 'routes'] as const;
+const probeList = z.unknown().transform((v, ctx) => {
+  const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : undefined;
+  const names = items?.map((x) => String(x).trim()).filter((x) => x !== '');
+  const bad = names?.filter((n) => !(PROBE_NAMES as readonly string[]).includes(n));
+  if (!names || bad!.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${PROBE_NAMES.join(', ')}${bad?.length ? ` (unknown: ${bad.join(', ')})` : ''}` });
+    return z.NEVER;
+  }
+  return [...new Set(names)] as Array<(typeof PROBE_NAMES)[number]>;
+});
+
+/** An argv, or '' / [] for none (run in this process's own namespaces). */
+const argvOrNone = z.unknown().transform((v, ctx) => {
+  if (v === '' || (Array.isArray(v) && v.length === 0)) return [] as string[];
+  const r = parseArgv(v);
+  if (typeof r === 'string') {
+    ctx.addIssue({ code: 'custom', message: r });
+    return z.NEVER;
+  }
+  return r;
+});
+
 const str = z.string({ error: 'expected a string' });
 const nonEmpty = str.min(1, 'must not be empty');
 /** Hostname-ish: what Kubernetes and RabbitMQ routing keys accept; no spaces or slashes. */
@@ -89,7 +113,7 @@ export const ConfigSchema = z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'expected trace, debug, info, warn, error or fatal' }),
     format: z.enum(['json', 'text'], { error: 'expected json or text' }),
   }),
-  http: z.strictObject({ port: int(0, 65535) }),
+  http: z.strictObject({ port: int(0, 65535), host: nonEmpty }),
   publisher: z.strictObject({
     pollInterval: duration,
     resendAfter: duration,
@@ -101,6 +125,10 @@ export const ConfigSchema = z.strictObject({
     resyncInterval: duration,
     nicWait: duration,
     allowTakeover: bool,
+    allowOverlap: bool,
+    probes: probeList,
+    probeTimeout: duration,
+    hostNetCommand: argvOrNone,
     maxRetries: int(0, 100),
   }),
 });

@@ -102,6 +102,8 @@ export async function startDemoAgent(opts: {
       run: sandboxApplyRunner({ netplanDir, sysfsDir: sysfs.root, log }),
       addresses: async () => [],
       nodes: opts.nodes,
+      // The sandbox's NICs live in a fake sysfs: the machine's kernel is not this node's.
+      kernel: null,
     },
   });
   return { node: opts.node, root, netplanDir, sysfsDir: sysfs.root, agent };

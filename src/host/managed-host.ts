@@ -13,7 +13,9 @@ import { backupOwnedFiles } from './backup.js';
 import { writeFileAtomic } from './files.js';
 import { allocateName } from './naming.js';
 import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from './owned-cache.js';
-import { listHostInterfaces, normalizeMac, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
+import { describeClaim, type NicIdentity } from './ownership.js';
+import { checkOverlap, probeGate, type HostSafety } from './safety.js';
+import { findNicByMac, listHostInterfaces, normalizeMac, readDriver, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
 import { runTransaction, type TransactionSteps } from './transaction.js';
 
 /** What ManagedHost needs besides its backend, injected so tests run on temp dirs without root. */
@@ -36,6 +38,8 @@ export interface ManagedHostDeps {
   verifyTimeoutMs?: number;
   /** Re-read the owned files from disk at least this often even when nothing looks changed; default 60 s. */
   ownedCacheMaxAgeMs?: number;
+  /** Overlap refusal and probe gate, reading the node's kernel (src/host/safety.ts); absent in a sandbox. */
+  safety?: HostSafety;
 }
 
 /** Interface number of a multinicN name: owned files are kept in that order, as a backend reads them. */
@@ -85,6 +89,27 @@ export class ManagedHost implements InterfaceHost {
 
   listConfigured(): Promise<ConfiguredInterface[]> {
     return this.locked(async () => (await this.cache.get()).owned.map((o) => o.iface));
+  }
+
+  /**
+   * Claims of other configurations on the NICs MultiNIC configured, as the node's files are
+   * now (a cloud-init hotplug file written after MultiNIC's): one reason per claimed port.
+   * Changes nothing; resync reports them on the Node. Empty when the backend cannot tell.
+   */
+  audit(): Promise<Array<{ portId: string; name: string; reason: string }>> {
+    return this.locked(async () => {
+      const { owned } = await this.cache.get();
+      const nics: Array<NicIdentity & { portId: string }> = [];
+      for (const o of owned) {
+        const mac = normalizeMac(o.iface.macAddress);
+        const current = await findNicByMac(this.deps.sysfsNetDir, mac).catch(() => undefined);
+        if (current) nics.push({ portId: o.iface.portId, mac, currentName: current, newName: o.iface.name, driver: readDriver(this.deps.sysfsNetDir, current) });
+      }
+      const claims = (await this.backend.claims?.(nics)) ?? new Map();
+      return nics
+        .filter((n) => (claims.get(n.newName) ?? []).length > 0)
+        .map((n) => ({ portId: n.portId, name: n.newName, reason: `${n.newName} (MAC ${n.mac}) is also claimed by ${claims.get(n.newName)!.map(describeClaim).join('; ')}; MultiNIC changes nothing until that is resolved` }));
+    });
   }
 
   /** Forgets the in-memory view of the owned files; the next operation reads them from disk (e.g. at a resync). */
@@ -143,9 +168,12 @@ export class ManagedHost implements InterfaceHost {
       }
     }
 
-    await this.validate(iface, file, content, replaced, current);
+    const others = owned.filter((o) => o.iface.portId !== data.portId && normalizeMac(o.iface.macAddress) !== mac).map((o) => o.iface);
+    await checkOverlap(this.deps.safety, { portId: data.portId, cidr: iface.cidr, nicNames: [ifname, name], ownedNames: owned.map((o) => o.iface.name), others });
+    const nic: NicIdentity = { mac, currentName: ifname, newName: name, driver: readDriver(sysfsNetDir, ifname) };
+    await this.validate(iface, file, content, replaced, current, nic);
     for (const o of current ? [current, ...replaced] : replaced) await assertStillOurs(o);
-    await this.transact(owned, log, {
+    await this.transact(owned, log, [ifname, name], {
       mutate: async () => {
         this.written.set(mac, name);
         await mkdir(dir, { recursive: true });
@@ -168,7 +196,7 @@ export class ManagedHost implements InterfaceHost {
 
     await this.backend.validate({ remove: targets.map((t) => t.file) });
     for (const t of targets) await assertStillOurs(t);
-    await this.transact(owned, log, {
+    await this.transact(owned, log, targets.map((t) => t.iface.name), {
       mutate: async () => {
         for (const t of targets) await unlink(t.path);
       },
@@ -194,21 +222,23 @@ export class ManagedHost implements InterfaceHost {
   }
 
   /** Refuses to replace a file that is not ours, then has the backend validate the whole candidate configuration. */
-  private async validate(iface: ConfiguredInterface, file: string, content: Buffer, replaced: readonly OwnedFile[], owned: OwnedFile | undefined): Promise<void> {
+  private async validate(iface: ConfiguredInterface, file: string, content: Buffer, replaced: readonly OwnedFile[], owned: OwnedFile | undefined, nic: NicIdentity): Promise<void> {
     const target = join(this.backend.dir, file);
     const existing = await lstat(target).catch(() => undefined);
     if (existing && !existing.isFile()) throw new HostError(`${target} exists and is not a regular file; MultiNIC will not replace it`);
     if (existing && !owned) throw new HostError(`${target} exists but is not a MultiNIC file; MultiNIC will not replace it`);
-    await this.backend.validate({ write: { file, content, iface }, remove: replaced.map((o) => o.file) });
+    await this.backend.validate({ write: { file, content, iface }, remove: replaced.map((o) => o.file), nic });
   }
 
   /**
    * One change of MultiNIC's files: back up `owned`, `mutate`, have the backend apply,
-   * `verify`; on any failure runTransaction restores `owned` byte for byte and applies again.
+   * `verify`, then the probes that passed before it (`changing`: the NICs whose routes may
+   * change); on any failure runTransaction restores `owned` byte for byte and applies again.
    */
-  private transact(owned: readonly OwnedFile[], log: Log, steps: Pick<TransactionSteps, 'mutate' | 'verify'>): Promise<void> {
+  private async transact(owned: readonly OwnedFile[], log: Log, changing: string[], steps: Pick<TransactionSteps, 'mutate' | 'verify'>): Promise<void> {
     const { backupDir, backupKeep, now } = this.deps;
     const { backend } = this;
+    const probed = await probeGate(this.deps.safety, [...changing, ...owned.map((o) => o.iface.name)], log);
     return runTransaction({
       dir: backend.dir,
       readOwned: () => backend.readOwned(),
@@ -216,7 +246,11 @@ export class ManagedHost implements InterfaceHost {
       log,
       backup: () => backupOwnedFiles(owned.map((o) => ({ file: o.file, content: o.content })), { backupDir, keep: backupKeep, now, log }),
       apply: () => backend.apply(log),
-      ...steps,
+      mutate: steps.mutate,
+      verify: async () => {
+        await steps.verify();
+        await probed();
+      },
     });
   }
 

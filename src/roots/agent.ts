@@ -12,13 +12,19 @@ import { NetplanHost } from '../host/netplan/host.js';
 import { createAgentMetrics } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
 import { createNodePatcherFromConfig } from '../kube/node-patcher.js';
+import { apiServerEndpoint, createEventRecorderFromConfig } from '../kube/events.js';
+import { ipKernelReader } from '../host/kernel-ip.js';
+import type { HostSafety } from '../host/safety.js';
+import { createProbeMetrics } from '../http/probe-metrics.js';
+import type { KernelReader } from '../model/kernel.js';
+import { eventForFailure, eventForOutcome, EventReason, recordNodeEvent } from '../agent/node-events.js';
 import type { Log } from '../log/logger.js';
 import { createIntervalTrigger, type IntervalTrigger } from '../runtime/interval-trigger.js';
 import { startQueueTrigger, type QueueTrigger } from '../runtime/queue-trigger.js';
 import { recordFailure } from '../agent/failure.js';
 import { handleInterfaceEvent } from '../agent/handler.js';
 import { resolveNodeName, type ResolvedNodeName } from '../agent/node-name.js';
-import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
+import type { AgentPorts, InterfaceHost, NodeEventRecorder, NodePatcher } from '../model/ports.js';
 import { resyncNode } from '../agent/resync.js';
 import { createSerializer } from '../lib/serial.js';
 import { interfaceEventParsing } from '../agent/delivery.js';
@@ -32,6 +38,13 @@ export interface AgentOverrides {
   run?: CommandRunner;
   host?: InterfaceHost;
   nodes?: NodePatcher;
+  /** Records Kubernetes Events on the Node; default chosen by `kube.mode` like the patcher. */
+  events?: NodeEventRecorder;
+  /**
+   * The node's kernel for the overlap refusal and the probes; default `ip -j` behind
+   * `agent.hostNetCommand`. `null`: none (a sandbox whose NICs live in a fake sysfs).
+   */
+  kernel?: KernelReader | null;
 }
 
 export interface StartAgentOptions {
@@ -41,6 +54,11 @@ export interface StartAgentOptions {
   overrides?: AgentOverrides;
   /** Aborting it stops a start-up still waiting for the database. */
   signal?: AbortSignal;
+  /**
+   * Filled in place, before anything is awaited, with the `database` and `amqp` checks, so a
+   * health server started earlier answers /readyz 503 naming them while they are away.
+   */
+  readiness?: ReadinessCheck[];
 }
 
 /** A running agent, as the entry point (or a test) holds it. */
@@ -68,6 +86,7 @@ const delay = (ms: number, signal?: AbortSignal) =>
 async function resolveWithRetry(kubeName: string, config: Config, store: SequelizeInterfaceStore, log: Log, signal?: AbortSignal): Promise<ResolvedNodeName> {
   let last = '';
   for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw new Error('start-up aborted while waiting for node_table');
     try {
       return await resolveNodeName({ kubeName, configured: config.node.dbName }, { store, log });
     } catch (err) {
@@ -89,11 +108,23 @@ async function resolveWithRetry(kubeName: string, config: Config, store: Sequeli
  * their host changes and database writes never interleave. Migrations are not run: the
  * agent's database user may not alter the schema.
  */
-export async function startAgent({ config, log, registry, overrides = {}, signal }: StartAgentOptions): Promise<RunningAgent> {
+export async function startAgent({ config, log, registry, overrides = {}, signal, readiness = [] }: StartAgentOptions): Promise<RunningAgent> {
   const kubeName = config.node.name;
   if (!kubeName) throw new ConfigError('NODE_NAME (node.name)', 'the agent needs the name of its node (set NODE_NAME or pass --node)');
+  // Every setting that can fail is read before the database is awaited and the host touched.
+  const kubeLog = log.child({ component: 'kube' });
+  const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, kubeLog);
+  const recorder = overrides.events ?? createEventRecorderFromConfig(config.kube, kubeLog);
+  const apiServer = apiServerEndpoint(config.kube);
   const sequelize: Sequelize = createSequelize(config.db, log.child({ component: 'sql' }), { poolMax: 3 });
   const store = new SequelizeInterfaceStore(sequelize);
+  let connection: AmqpConnectionManager | undefined;
+  let trigger: QueueTrigger | undefined;
+  const checks: ReadinessCheck[] = [
+    { name: 'amqp', check: () => (connection?.isConnected() ?? false) && (trigger?.consuming() ?? false) },
+    { name: 'database', check: async () => (await sequelize.query('SELECT 1'), true) },
+  ];
+  readiness.splice(0, readiness.length, ...checks);
   let node: ResolvedNodeName;
   try {
     node = await resolveWithRetry(kubeName, config, store, log, signal);
@@ -102,6 +133,22 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     throw err;
   }
   const metrics = createAgentMetrics(registry);
+  const hostLog = log.child({ component: 'host' });
+  const kernel = overrides.kernel === undefined ? ipKernelReader({ prefix: config.agent.hostNetCommand, log: hostLog }) : overrides.kernel;
+  const safety: HostSafety | undefined = kernel
+    ? {
+        kernel,
+        allowOverlap: config.agent.allowOverlap,
+        protect: apiServer ? [{ address: apiServer.host, what: 'the Kubernetes API server' }] : [],
+        probes: {
+          setup: { kinds: config.agent.probes, prefix: config.agent.hostNetCommand, apiServer },
+          timeoutMs: config.agent.probeTimeout,
+          observer: createProbeMetrics(registry),
+        },
+        sleep: (ms) => delay(ms),
+        now: () => Date.now(),
+      }
+    : undefined;
   const host =
     overrides.host ??
     new NetplanHost({
@@ -115,12 +162,12 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       nicWaitMs: config.agent.nicWait,
       allowTakeover: config.agent.allowTakeover,
       addresses: overrides.addresses ?? ipAddressReader({ log }),
-      log: log.child({ component: 'host' }),
+      log: hostLog,
+      safety,
       sleep: (ms) => delay(ms),
       now: () => new Date(),
       run: overrides.run,
     });
-  const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, log.child({ component: 'kube' }));
   // Every patch carries the whole state, so it is also the moment to update the gauge.
   const nodes: NodePatcher = {
     patchInterfaces: async (name, state, options) => {
@@ -138,6 +185,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
         try {
           const s = await resyncNode(ports);
           metrics.resyncRuns.inc({ outcome: s.skipped ? 'skipped' : 'ok' });
+          for (const c of s.claimed) await recordNodeEvent(recorder, kubeName, { type: 'Warning', reason: EventReason.Claimed, message: c.reason }, log);
           const fields = { configured: s.configured, removed: s.removed, marked: s.marked, kept: s.kept, failed: s.failed, ready: s.state?.ready };
           if (s.skipped) log.warn({ ...fields, reason: s.skipped }, 'resync skipped');
           else log.info(fields, 'resync done');
@@ -152,16 +200,23 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
   );
   resync.start();
 
-  const connection: AmqpConnectionManager = connectAmqp(config.amqp.url, { connectionName: `multinic-agent ${kubeName}`, log });
-  let trigger: QueueTrigger;
+  connection = connectAmqp(config.amqp.url, { connectionName: `multinic-agent ${kubeName}`, log });
   try {
     trigger = await startQueueTrigger({
       connection,
       node: node.dbName,
       ...interfaceEventParsing({ acceptNodeNames: [...new Set([node.dbName, kubeName])], maxMessageBytes: config.amqp.maxMessageBytes }),
       // Runs inside `serial` (the trigger's lock), beside nothing else of this node.
-      handler: (event, eventLog) => handleInterfaceEvent(event, { ...ports, log: eventLog }),
-      onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
+      handler: async (event, eventLog) => {
+        const outcome = await handleInterfaceEvent(event, { ...ports, log: eventLog });
+        const e = eventForOutcome(event, outcome);
+        if (e) await recordNodeEvent(recorder, kubeName, e, eventLog);
+        return outcome;
+      },
+      onFinalFailure: async (event, err, eventLog) => {
+        await recordNodeEvent(recorder, kubeName, eventForFailure(event, err), eventLog);
+        await recordFailure(event, err, { ...ports, log: eventLog });
+      },
       serialize: serial,
       maxRetries: config.agent.maxRetries,
       declareExchanges: config.amqp.declareExchanges,
@@ -174,21 +229,19 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     await sequelize.close().catch(() => undefined);
     throw err;
   }
+  const running = { connection, trigger };
   log.info({ kubeName, dbName: node.dbName, known: node.known, resyncIntervalMs: config.agent.resyncInterval }, 'agent started');
 
   let stopped: Promise<void> | undefined;
   return {
     node,
-    readiness: [
-      { name: 'amqp', check: () => connection.isConnected() && trigger.consuming() },
-      { name: 'database', check: async () => (await sequelize.query('SELECT 1'), true) },
-    ],
+    readiness: checks,
     resyncNow: () => resync.runNow(),
     stop: () =>
       (stopped ??= (async () => {
-        await trigger.stop();
+        await running.trigger.stop();
         await resync.stop();
-        await connection.close().catch((err: unknown) => log.warn({ reason: reasonOf(err) }, 'closing the AMQP connection failed'));
+        await running.connection.close().catch((err: unknown) => log.warn({ reason: reasonOf(err) }, 'closing the AMQP connection failed'));
         await sequelize.close().catch(() => undefined);
         log.info('agent stopped');
       })()),

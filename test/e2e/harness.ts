@@ -87,7 +87,7 @@ export class SandboxAgent {
         }
       },
     });
-    a.agent = await startAgent({ config, log: a.ring.log, registry: a.registry, overrides: { run: runner, addresses: async () => [] } });
+    a.agent = await startAgent({ config, log: a.ring.log, registry: a.registry, overrides: { run: runner, addresses: async () => [], kernel: null } });
     return a;
   }
 

@@ -1,7 +1,10 @@
 import type { Log } from '../../log/logger.js';
 import type { HostBackend } from '../backend.js';
+import type { ForeignClaim } from '../ownership.js';
 import { runCommand, type CommandRunner } from '../command.js';
+import { assertSoleOwner } from '../ownership.js';
 import { checkGenerated } from './check-generated.js';
+import { netplanClaims } from './claims.js';
 import { validateWithNetplan } from './generate.js';
 import { isOwnedFileName, readAllYaml, readOwnedFiles } from './owned-files.js';
 import { fileNameFor, renderInterface } from './render.js';
@@ -47,13 +50,22 @@ export function createNetplanBackend(options: NetplanBackendOptions): HostBacken
     readOwned: () => readOwnedFiles(netplanDir),
     render: (iface) => Buffer.from(renderInterface(iface)),
     sameEffect: (a, b) => netplanBody(a) === netplanBody(b),
-    async validate({ write, remove }) {
+    async validate({ write, remove, nic }) {
       if (generateCommand === '') return;
       const files = await readAllYaml(netplanDir);
       for (const file of remove) files.delete(file);
       if (write) files.set(write.file, write.content);
       const { networkd } = await validateWithNetplan({ generateCommand, files, tmpDir });
       if (write) checkGenerated(write.iface, networkd);
+      if (nic) assertSoleOwner(nic, netplanClaims(networkd, files, netplanDir, nic));
+    },
+    async claims(nics) {
+      const out = new Map<string, ForeignClaim[]>();
+      if (generateCommand === '' || nics.length === 0) return out;
+      const files = await readAllYaml(netplanDir);
+      const { networkd } = await validateWithNetplan({ generateCommand, files, tmpDir });
+      for (const nic of nics) out.set(nic.newName, netplanClaims(networkd, files, netplanDir, nic));
+      return out;
     },
     async apply(log: Log) {
       const { durationMs } = await run(applyCommand, { timeoutMs: applyTimeoutMs, log });
