@@ -29,7 +29,8 @@ export function eventForOutcome(event: InterfaceEvent, outcome: HandlerOutcome):
 
 /** The Event for an event that failed for good: refused (nothing touched), rolled back, or failed. */
 export function eventForFailure(event: InterfaceEvent, err: unknown): NodeEvent {
-  const reason = reasonOf(err);
+  // The message alone (no error class) reads as a sentence in `kubectl describe node`.
+  const reason = (err instanceof Error ? err.message : String(err)).replace(/[\r\n]+/g, ' ');
   if (err instanceof RefusedError) return { type: 'Warning', reason: EventReason.Refused, message: `${what(event)} refused: ${reason}` };
   if (err instanceof RolledBackError || err instanceof RolledBackTransientError) {
     return { type: 'Warning', reason: EventReason.RolledBack, message: `${what(event)}: ${reason}` };
