@@ -65,7 +65,12 @@ export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
   }
   // A claim that appeared after MultiNIC configured a NIC (e.g. cloud-init's hotplug file) is
   // reported, never fought: the Node goes ready=false with the reason and nothing changes.
-  summary.claimed = ((await ports.host.audit?.()) ?? []).map(({ portId, reason }) => ({ portId, reason: `port ${portId}: ${reason}` }));
+  // An audit that cannot run (a foreign file netplan rejects) must not stop the Node patch.
+  const claims = await (ports.host.audit?.() ?? Promise.resolve([])).catch((err: unknown) => {
+    ports.log.warn({ err }, 'resync could not check for other owners of the NICs');
+    return [];
+  });
+  summary.claimed = claims.map(({ portId, reason }) => ({ portId, reason: `port ${portId}: ${reason}` }));
   summary.state = await patchNodeState(ports, { force: true, extraErrors: summary.claimed.map((c) => c.reason) });
   return summary;
 }
