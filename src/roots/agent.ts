@@ -108,9 +108,20 @@ async function resolveWithRetry(kubeName: string, config: Config, store: Sequeli
  * their host changes and database writes never interleave. Migrations are not run: the
  * agent's database user may not alter the schema.
  */
-export async function startAgent({ config, log, registry, overrides = {}, signal, readiness = [] }: StartAgentOptions): Promise<RunningAgent> {
+/**
+ * The agent's settings that loadConfig cannot judge alone: its node's name and, with
+ * `kube.mode: api`, a loadable kubeconfig naming a server. The entry point calls it before
+ * it binds anything, startAgent again. @throws ConfigError naming the key.
+ */
+export function checkAgentSettings(config: Config): { kubeName: string } {
   const kubeName = config.node.name;
   if (!kubeName) throw new ConfigError('NODE_NAME (node.name)', 'the agent needs the name of its node (set NODE_NAME or pass --node)');
+  apiServerEndpoint(config.kube);
+  return { kubeName };
+}
+
+export async function startAgent({ config, log, registry, overrides = {}, signal, readiness = [] }: StartAgentOptions): Promise<RunningAgent> {
+  const { kubeName } = checkAgentSettings(config);
   // Every setting that can fail is read before the database is awaited and the host touched.
   const kubeLog = log.child({ component: 'kube' });
   const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, kubeLog);

@@ -27,7 +27,7 @@ export function registerAgent(program: Command): void {
     .option('--http-port <port>', 'health and metrics port, 0 for a free one (HTTP_PORT, default 8080)')
     .action(async (opts: AgentOptions, cmd: Command) => {
       // Loaded here, not at the top: `multinic <anything>` should not pay for the agent's clients.
-      const [{ startAgent }, { startHttpServer }, { createRegistry }, { createContext }] = await Promise.all([
+      const [{ startAgent, checkAgentSettings }, { startHttpServer }, { createRegistry }, { createContext }] = await Promise.all([
         import('../../roots/agent.js'),
         import('../../http/server.js'),
         import('../../http/metrics.js'),
@@ -38,6 +38,7 @@ export function registerAgent(program: Command): void {
         'node.dbName': opts.nodeDbName,
         'http.port': opts.httpPort,
       });
+      checkAgentSettings(config);
       const abort = new AbortController();
       let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
         log.info({ signal }, 'stopping during start-up');
