@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { PROBE_NAMES } from '../config/schema.js';
 import { HostError } from '../errors/errors.js';
 import type { Log } from '../log/logger.js';
@@ -52,6 +53,15 @@ const succeeds = async (run: CommandRunner, argv: readonly string[], timeoutMs: 
  */
 const TCP_CONNECT = `const s=require('net').connect({host:process.argv[1],port:+process.argv[2]},()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),+process.argv[3]);`;
 
+/** The same TCP connect in this process, for an empty prefix. */
+function tcpConnects(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.once('connect', () => done(true)).once('error', () => done(false)).once('timeout', () => done(false));
+  });
+}
+
 const routeKey = (r: KernelRoute) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`;
 
 /**
@@ -77,7 +87,9 @@ export async function buildProbes(setup: ProbeSetup, ownNames: readonly string[]
   if (kinds.includes('api-server') && setup.apiServer) {
     const { host, port } = setup.apiServer;
     const argv = [...prefix, process.execPath, '-e', TCP_CONNECT, host, String(port), String(ms)];
-    probes.push({ kind: 'api-server', name: `api-server ${host.includes(':') ? `[${host}]` : host}:${port}`, check: () => succeeds(run, argv, ms, log) });
+    // Without a prefix the agent already is in the host's namespace (hostNetwork): no child needed.
+    const check = prefix.length === 0 ? () => tcpConnects(host, port, ms) : () => succeeds(run, argv, ms, log);
+    probes.push({ kind: 'api-server', name: `api-server ${host.includes(':') ? `[${host}]` : host}:${port}`, check });
   }
   if (kinds.includes('routes')) {
     const own = new Set(ownNames);

@@ -24,7 +24,9 @@ export interface LabHostOptions {
   probeTimeoutMs?: number;
   apiServer?: { host: string; port: number };
   /** Probe results, as the metrics see them. */
-  onProbe?: (e: { kind: string; phase: string; ok: boolean }) => void;
+  onProbe?: (e: { kind: string; phase: string; ok: boolean; seconds: number }) => void;
+  /** No kernel checks at all (a host built as before issue 11), for comparisons. */
+  withoutSafety?: boolean;
 }
 
 export interface LabHost {
@@ -67,7 +69,7 @@ export async function labHost(node: LabNode, o: LabHostOptions = {}): Promise<La
     log,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     now: () => new Date(),
-    safety,
+    safety: o.withoutSafety ? undefined : safety,
   });
   return { host, records, close: () => rm(scratch, { recursive: true, force: true }) };
 }

@@ -68,6 +68,23 @@ describe('probe gate (host/probes)', () => {
     expect(await probes[3]!.check()).to.equal(false);
   });
 
+  it('without a prefix the API-server probe connects in process (the agent is in the host namespace already)', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer((s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const kernel = { addresses: async () => [], routes: async () => [] };
+    const run: CommandRunner = async () => { throw new Error('no child process expected'); };
+    try {
+      const [open] = await buildProbes({ kinds: ['api-server'], kernel, prefix: [], apiServer: { host: '127.0.0.1', port }, run, log: createRingLogger().log }, []);
+      expect(await open!.check()).to.equal(true);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    const [closed] = await buildProbes({ kinds: ['api-server'], kernel, prefix: [], apiServer: { host: '127.0.0.1', port }, run, log: createRingLogger().log }, []);
+    expect(await closed!.check()).to.equal(false);
+  });
+
   it('a probe whose command fails does not pass', async () => {
     const run: CommandRunner = async () => { throw new Error('exit 1'); };
     const [p] = await buildProbes({ kinds: ['gateway'], kernel: { addresses: async () => [], routes: async () => [{ family: 4, dst: 'default', gateway: '10.0.0.1', dev: 'ens3' }] }, prefix: [], run, log: createRingLogger().log }, []);
