@@ -101,7 +101,7 @@ export async function startDemoAgent(opts: {
     overrides: {
       run: sandboxApplyRunner({ netplanDir, sysfsDir: sysfs.root, log }),
       addresses: async () => [],
-      // Fake NICs: no kernel to read or verify (the demo's lab mode uses the node's).
+      // Fake NICs: no kernel to read or verify, so no overlap refusal or probes either (the demo's lab mode uses the node's).
       kernel: null,
       nodes: opts.nodes,
     },

@@ -49,7 +49,7 @@ let loadedClient: typeof K8s | undefined;
  * Node >= 20.19, which package.json's engines demands) so that the factories stay
  * synchronous and a bad KUBECONFIG still fails at start-up.
  */
-function k8s(): typeof K8s {
+export function k8s(): typeof K8s {
   loadedClient ??= createRequire(import.meta.url)('@kubernetes/client-node') as typeof K8s;
   return loadedClient;
 }
@@ -118,6 +118,15 @@ export function createNodePatcherFromConfig(kube: Config['kube'], log: Pick<Log,
 
 /** A fresh options object per request: the client reverses its middleware list in place. */
 function requestOptions(timeoutMs: number) {
+  return kubeRequestOptions(timeoutMs, { mergePatch: true });
+}
+
+/**
+ * Options of one Kubernetes client request: aborted after `timeoutMs`, and with
+ * `mergePatch` sent as `application/merge-patch+json` (the client's default for a PATCH is
+ * a JSON patch, MACHINE.md). A fresh object per request: the client reverses its middleware list in place.
+ */
+export function kubeRequestOptions(timeoutMs: number, { mergePatch }: { mergePatch: boolean }) {
   const { Observable, PatchStrategy, setHeaderOptions } = k8s();
   const timeout: K8s.ObservableMiddleware = {
     pre: (ctx) => {
@@ -126,10 +135,14 @@ function requestOptions(timeoutMs: number) {
     },
     post: (res) => new Observable(Promise.resolve(res)),
   };
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch, { middleware: [timeout] });
+  return mergePatch ? setHeaderOptions('Content-Type', PatchStrategy.MergePatch, { middleware: [timeout] }) : { middleware: [timeout] };
 }
 
-function loadKubeConfig(kubeconfigPath: string | undefined): K8s.KubeConfig {
+/**
+ * The kubeconfig the agent uses: `kubeconfigPath` (KUBECONFIG), else the in-cluster service
+ * account (the client reads KUBERNETES_SERVICE_HOST/PORT). @throws ConfigError naming KUBECONFIG.
+ */
+export function loadKubeConfig(kubeconfigPath: string | undefined): K8s.KubeConfig {
   const kc = new (k8s().KubeConfig)();
   if (kubeconfigPath) {
     try {

@@ -10,6 +10,13 @@ interface AgentOptions {
 /**
  * `multinic agent`: configures this node's secondary NICs from its queue until
  * SIGTERM/SIGINT, then stops consuming, finishes the event in hand, closes and exits 0.
+ *
+ * Start-up order (docs/DESIGN.md, "Safety on a shared host"): the configuration is
+ * validated, then health and metrics are bound (HTTP_HOST:HTTP_PORT; a port in use fails
+ * here, naming HTTP_PORT / --http-port, before anything else happened), and only then does
+ * the agent reach the database, the broker and the host. /healthz answers from then on;
+ * /readyz answers 503 naming `database` / `amqp` while either is away. A signal in any
+ * state (the database still awaited included) ends the process with exit code 0.
  */
 export function registerAgent(program: Command): void {
   program
@@ -20,7 +27,7 @@ export function registerAgent(program: Command): void {
     .option('--http-port <port>', 'health and metrics port, 0 for a free one (HTTP_PORT, default 8080)')
     .action(async (opts: AgentOptions, cmd: Command) => {
       // Loaded here, not at the top: `multinic <anything>` should not pay for the agent's clients.
-      const [{ startAgent }, { startHttpServer }, { createRegistry }, { createContext }] = await Promise.all([
+      const [{ startAgent, checkAgentSettings }, { startHttpServer }, { createRegistry }, { createContext }] = await Promise.all([
         import('../../roots/agent.js'),
         import('../../http/server.js'),
         import('../../http/metrics.js'),
@@ -31,8 +38,12 @@ export function registerAgent(program: Command): void {
         'node.dbName': opts.nodeDbName,
         'http.port': opts.httpPort,
       });
+      checkAgentSettings(config);
       const abort = new AbortController();
-      let onSignal: (signal: NodeJS.Signals) => void = () => abort.abort();
+      let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
+        log.info({ signal }, 'stopping during start-up');
+        abort.abort();
+      };
       const signalled = new Promise<void>((resolve) => {
         const handler = (signal: NodeJS.Signals) => {
           onSignal(signal);
@@ -42,12 +53,20 @@ export function registerAgent(program: Command): void {
         process.once('SIGINT', handler);
       });
       const registry = createRegistry();
-      const agent = await startAgent({ config, log, registry, signal: abort.signal });
-      const http = await startHttpServer({ port: config.http.port, registry, readiness: agent.readiness, log }).catch(async (err: unknown) => {
-        await agent.stop();
+      // Until startAgent fills it, the agent is not ready: /readyz says so from the first second.
+      const readiness = [{ name: 'starting', check: () => false }];
+      const http = await startHttpServer({ port: config.http.port, host: config.http.host, registry, readiness, log });
+      let agent: Awaited<ReturnType<typeof startAgent>>;
+      try {
+        agent = await startAgent({ config, log, registry, signal: abort.signal, readiness });
+      } catch (err) {
+        await http.close();
+        // A signal while the database was still awaited is a normal stop, not a failure.
+        if (abort.signal.aborted) return log.info('agent stopped before start-up finished');
         throw err;
-      });
+      }
       onSignal = (signal) => log.info({ signal }, 'stopping: finishing the event in hand, then closing');
+      if (abort.signal.aborted) onSignal('SIGTERM');
       await signalled;
       try {
         await agent.stop();
