@@ -11,14 +11,15 @@ COPY src ./src
 RUN npm run build
 
 # Runtime: Ubuntu 22.04 (the netplan the nodes run), nsenter (util-linux) to run
-# `netplan apply` in the host's namespaces, iproute2 to read addresses, and Node.js 20
+# `netplan apply` in the host's namespaces, iproute2 to read addresses and routes,
+# iputils-ping for the gateway probe (AGENT_PROBES), and Node.js 20
 # from the official tarball, pinned and checksum-verified.
 FROM ubuntu:22.04 AS runtime
 ARG NODE_VERSION=20.19.5
 ARG TARGETARCH=amd64
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
- && apt-get install -y --no-install-recommends netplan.io util-linux iproute2 ca-certificates curl xz-utils \
+ && apt-get install -y --no-install-recommends netplan.io util-linux iproute2 iputils-ping ca-certificates curl xz-utils \
  && case "${TARGETARCH}" in amd64) arch=x64 ;; arm64) arch=arm64 ;; *) echo "unsupported arch ${TARGETARCH}" >&2; exit 1 ;; esac \
  && cd /tmp \
  && curl -fsSLO "https://nodejs.org/dist/v${NODE_VERSION}/node-v${NODE_VERSION}-linux-${arch}.tar.xz" \

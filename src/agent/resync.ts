@@ -31,6 +31,8 @@ export interface ResyncSummary {
   failed: Array<{ portId: string; reason: string }>;
   /** Rows that may be this node's but name no known node (or several): reported, nothing of theirs removed. */
   unaccounted: string[];
+  /** Ports whose NIC another configuration now claims too (reported, nothing changed). */
+  claimed: Array<{ portId: string; reason: string }>;
   state: NodeInterfaceState | null;
 }
 
@@ -44,11 +46,12 @@ export interface ResyncSummary {
  * Safety: it acts only on a successful query (a failure throws before anything is
  * touched) for a node that node_table knows; an unknown node (a wrong name) gets a Node
  * patch and nothing else, so an empty answer can never wipe a node. A failure on one port
- * is recorded for that port and the others still proceed. The caller serialises it with
- * event handling.
+ * is recorded for that port and the others still proceed. Last, the host's audit names
+ * NICs another configuration now claims too: reported on the Node, nothing changed. The
+ * caller serialises it with event handling.
  */
 export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
-  const summary: ResyncSummary = { skipped: null, configured: [], removed: [], marked: [], kept: [], failed: [], unaccounted: [], state: null };
+  const summary: ResyncSummary = { skipped: null, configured: [], removed: [], marked: [], kept: [], failed: [], unaccounted: [], claimed: [], state: null };
   const nodePorts = await ports.store.listNodePorts(ports.node.dbName);
   // Resync compares with the host as it is on disk, not as the host adapter last saw it.
   await ports.host.refresh?.();
@@ -63,7 +66,19 @@ export async function resyncNode(ports: AgentPorts): Promise<ResyncSummary> {
       if (!listed.has(c.portId)) await guarded(summary, c.portId, ports, () => reconcileOrphan(c, nodePorts.nodeTable ?? [], ports, summary));
     }
   }
-  summary.state = await patchNodeState(ports, { force: true, onUnaccounted: (reasons) => (summary.unaccounted = reasons) });
+  // A claim that appeared after MultiNIC configured a NIC (e.g. cloud-init's hotplug file) is
+  // reported, never fought: the Node goes ready=false with the reason and nothing changes.
+  // An audit that cannot run (a foreign file netplan rejects) must not stop the Node patch.
+  const claims = await (ports.host.audit?.() ?? Promise.resolve([])).catch((err: unknown) => {
+    ports.log.warn({ err }, 'resync could not check for other owners of the NICs');
+    return [];
+  });
+  summary.claimed = claims.map(({ portId, reason }) => ({ portId, reason: `port ${portId}: ${reason}` }));
+  summary.state = await patchNodeState(ports, {
+    force: true,
+    extraErrors: summary.claimed.map((c) => c.reason),
+    onUnaccounted: (reasons) => (summary.unaccounted = reasons),
+  });
   return summary;
 }
 

@@ -23,7 +23,7 @@ export const DEFAULT_APPLY_COMMAND = [
   'nsenter', '--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'netplan', 'apply',
 ] as const;
 
-/** `ip` in the host's network namespace, as the DaemonSet pod (hostPID) reaches it; IP_COMMAND. */
+/** `ip` in the host's network namespace, as the DaemonSet pod (hostPID) reaches it; IP_COMMAND (the probes' `ping` runs behind the same nsenter). */
 export const DEFAULT_IP_COMMAND = ['nsenter', '--target', '1', '--net', '--', 'ip'] as const;
 
 /** `networkctl` in the host's namespaces (it talks to systemd-networkd over the host's D-Bus); NETWORKCTL_COMMAND. */
@@ -51,7 +51,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'netplan.networkctlCommand', env: 'NETWORKCTL_COMMAND', default: DEFAULT_NETWORKCTL_COMMAND, doc: 'argv prefix running `networkctl` in the host\'s namespaces: the targeted apply\'s reload, and after every apply (both methods) `networkctl list --json=short`, so the kernel is judged only once systemd-networkd is done with the changed links; never run through a shell. Empty, or a networkctl that cannot answer: the kernel alone judges.' },
   { path: 'netplan.applyTimeout', env: 'NETPLAN_APPLY_TIMEOUT', default: '60s', doc: 'An apply that takes longer is killed and rolled back.' },
   { path: 'netplan.generateCommand', env: 'NETPLAN_GENERATE_COMMAND', default: 'netplan', doc: 'netplan binary used for `netplan generate --root-dir` validation; empty string skips validation (not recommended).', emptyAllowed: true },
-  { path: 'host.ipCommand', env: 'IP_COMMAND', default: DEFAULT_IP_COMMAND, emptyAllowed: true, doc: 'argv prefix running iproute2\'s `ip` in the host\'s network namespace: the kernel state read before and verified after each apply, stale addresses deleted, the targeted rename; never run through a shell. Empty: no kernel to read (sandbox only; then only the NIC\'s name is verified).' },
+  { path: 'host.ipCommand', env: 'IP_COMMAND', default: DEFAULT_IP_COMMAND, emptyAllowed: true, doc: 'argv running iproute2\'s `ip` in the host\'s network namespace, its last word the `ip` binary: the kernel state read for the overlap refusal, before and after each apply (verification, stale addresses deleted, the targeted rename) and by the probes; the words before `ip` enter that namespace, and the probes run `ping` and their TCP connect behind them too (`["ip"]`: the agent\'s own namespace, enough with `hostNetwork`). Never run through a shell. Empty: no kernel to read (sandbox only: only the NIC\'s name is verified, no overlap refusal, no probes).' },
   { path: 'sysfsNetDir', env: 'SYSFS_NET_DIR', default: '/sys/class/net', doc: 'Where NICs are looked up by MAC.' },
   { path: 'kube.kubeconfig', env: 'KUBECONFIG', doc: 'kubeconfig file; in-cluster config when unset.' },
   { path: 'kube.mode', env: 'KUBE_MODE', default: 'api', doc: '`api` patches the Node; `log` only logs the patch it would send (no cluster).' },
@@ -59,6 +59,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'log.level', env: 'LOG_LEVEL', default: 'info', doc: 'trace, debug, info, warn, error or fatal.' },
   { path: 'log.format', env: 'LOG_FORMAT', default: 'json', doc: '`json` (bunyan) or `text` (one readable line per record).' },
   { path: 'http.port', env: 'HTTP_PORT', default: 8080, doc: 'Health (/healthz, /readyz) and /metrics; 0 picks a free port.' },
+  { path: 'http.host', env: 'HTTP_HOST', default: '127.0.0.1', doc: 'Address health and metrics listen on. The deployments pass the pod IP (downward API `status.podIP`): with `hostNetwork` that is the node\'s address, so the tenant NICs MultiNIC configures never expose them; `0.0.0.0` means every interface.' },
   { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '1s', doc: 'How often the publisher queries for pending rows.' },
   { path: 'publisher.resendAfter', env: 'PUBLISHER_RESEND_AFTER', default: '60s', doc: 'A row still pending this long after its event is published again, if its node queue then holds no message (the broker may have lost it); otherwise it is looked at again after the same time.' },
   { path: 'publisher.batchSize', env: 'PUBLISHER_BATCH_SIZE', default: 5000, doc: 'Most rows read per poll.' },
@@ -69,5 +70,8 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'agent.nicWait', env: 'AGENT_NIC_WAIT', default: '30s', doc: 'How long to wait for a hot-plugged NIC to appear.' },
   { path: 'agent.verifyTimeout', env: 'AGENT_VERIFY_TIMEOUT', default: '10s', doc: 'How long after an apply systemd-networkd may take to finish the changed links (NETWORKCTL_COMMAND) and the kernel to show the change (name, addresses incl. IPv6 still in DAD, MTU, link up, other routes unchanged) before it is rolled back.' },
   { path: 'agent.allowTakeover', env: 'AGENT_ALLOW_TAKEOVER', default: false, doc: 'Allow configuring a NIC that is up with addresses MultiNIC did not configure.' },
+  { path: 'agent.allowOverlap', env: 'AGENT_ALLOW_OVERLAP', default: false, doc: 'Allow a port whose subnet overlaps an address or route of an interface MultiNIC does not own, another MultiNIC subnet, the default gateway or the API server (off: refused with a permanent reason naming both). Even with it, the kernel verification after apply still rolls back a port whose connected route takes traffic of an existing route.' },
+  { path: 'agent.probes', env: 'AGENT_PROBES', default: 'gateway,api-server,routes', doc: 'Probes run before each apply and required again after it (comma-separated; empty for none): `gateway` (each default gateway answers ping), `api-server` (TCP connect to the Kubernetes API server: KUBERNETES_SERVICE_HOST/PORT in a pod, else the kubeconfig server), `routes` (other interfaces\' routes unchanged).', emptyAllowed: true },
+  { path: 'agent.probeTimeout', env: 'AGENT_PROBE_TIMEOUT', default: '5s', doc: 'After an apply, every probe that passed before it must pass again within this time, else the previous configuration is restored and applied.' },
   { path: 'agent.maxRetries', env: 'AGENT_MAX_RETRIES', default: 5, doc: 'In-process retries (with backoff) of a transient failure before the message is requeued.' },
 ];

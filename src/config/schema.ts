@@ -46,15 +46,26 @@ const argv = parsedBy(parseArgv);
 /** One broker URL or several of one cluster (see parseBrokerUrls); the output is always a list. */
 const brokerUrls = (protocols: string[]) => parsedBy((v) => parseBrokerUrls(v, protocols));
 
-/** An argv, or none at all: '' (or []) gives [] — the caller then has nothing to run. */
-const optionalArgv = z.unknown().transform((v, ctx) => {
-  if (v === '' || (Array.isArray(v) && v.length === 0)) return [] as string[];
-  const r = parseArgv(v);
-  if (typeof r === 'string') {
-    ctx.addIssue({ code: 'custom', message: r });
-    return z.NEVER;
-  }
-  return r;
+/**
+ * IP_COMMAND: none ('' or []: no kernel to read), or an argv whose last word is iproute2's
+ * `ip` (`ip`, `/usr/sbin/ip`). The words before it are how the host's network namespace is
+ * entered; the probes run `ping` and their TCP connect behind the same words
+ * (netnsPrefixOf in src/host/kernel.ts).
+ */
+const ipArgv = parsedBy((v) => {
+  const r = v === '' || (Array.isArray(v) && v.length === 0) ? [] : parseArgv(v);
+  if (typeof r === 'string' || r.length === 0 || /(^|\/)ip$/.test(r[r.length - 1]!)) return r;
+  return `expected an argv ending in the \`ip\` binary (e.g. ["nsenter","--target","1","--net","--","ip"]), got one ending in "${r[r.length - 1]}"`;
+});
+
+/** The probe kinds `agent.probes` may list (src/host/probes.ts builds them). */
+export const PROBE_NAMES = ['gateway', 'api-server', 'routes'] as const;
+const probeList = parsedBy((v) => {
+  const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : undefined;
+  const names = items?.map((x) => String(x).trim()).filter((x) => x !== '');
+  const bad = names?.filter((n) => !(PROBE_NAMES as readonly string[]).includes(n));
+  if (!names || bad!.length > 0) return `expected a comma-separated list of ${PROBE_NAMES.join(', ')}${bad?.length ? ` (unknown: ${bad.join(', ')})` : ''}`;
+  return [...new Set(names)] as Array<(typeof PROBE_NAMES)[number]>;
 });
 
 const str = z.string({ error: 'expected a string' });
@@ -93,7 +104,7 @@ export const ConfigSchema = z.strictObject({
     applyTimeout: duration,
     generateCommand: str,
   }),
-  host: z.strictObject({ ipCommand: optionalArgv }),
+  host: z.strictObject({ ipCommand: ipArgv }),
   sysfsNetDir: nonEmpty,
   kube: z.strictObject({
     kubeconfig: nonEmpty.optional(),
@@ -104,7 +115,7 @@ export const ConfigSchema = z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'expected trace, debug, info, warn, error or fatal' }),
     format: z.enum(['json', 'text'], { error: 'expected json or text' }),
   }),
-  http: z.strictObject({ port: int(0, 65535) }),
+  http: z.strictObject({ port: int(0, 65535), host: nonEmpty }),
   publisher: z.strictObject({
     pollInterval: duration,
     resendAfter: duration,
@@ -118,6 +129,9 @@ export const ConfigSchema = z.strictObject({
     nicWait: duration,
     verifyTimeout: duration,
     allowTakeover: bool,
+    allowOverlap: bool,
+    probes: probeList,
+    probeTimeout: duration,
     maxRetries: int(0, 100),
   }),
 });

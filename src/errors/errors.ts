@@ -60,3 +60,21 @@ export class HostTransientError extends TransientError {
 export class UnroutableError extends PermanentError {
   override name = 'UnroutableError';
 }
+
+/**
+ * The host refused a change because of what else is on the node (an overlapping subnet,
+ * another owner of the NIC, two NICs with one MAC): permanent, and nothing was touched.
+ */
+export class RefusedError extends HostError {
+  override name = 'RefusedError';
+}
+
+/** A change was applied, failed its checks, and the previous configuration was restored and applied again. */
+export class RolledBackError extends HostError {
+  override name = 'RolledBackError';
+}
+
+/** {@link RolledBackError} whose cause may clear by itself (an apply timeout): retried. */
+export class RolledBackTransientError extends HostTransientError {
+  override name = 'RolledBackTransientError';
+}

@@ -1,6 +1,7 @@
 import type { Log } from '../log/logger.js';
 import type { ConfiguredInterface } from '../model/ports.js';
 import type { InterfaceExpectation, StaleAddresses } from './kernel-check.js';
+import type { ForeignClaim, NicIdentity } from './ownership.js';
 
 /** One file MultiNIC owns in a backend's directory, with its exact bytes (for backups and change detection). */
 export interface OwnedFile {
@@ -55,9 +56,17 @@ export interface HostBackend {
   /**
    * Validates the whole configuration as it would be after the change (ours and others'
    * files, `write` added, `remove` gone) with the backend's own tool; throws HostError
-   * naming the problem. A backend configured to skip validation returns at once.
+   * naming the problem. With `nic`, also refuses (ForeignClaimError, assertSoleOwner) when
+   * any other definition in that whole configuration claims the NIC. A backend configured
+   * to skip validation returns at once.
    */
-  validate(change: { write?: { file: string; content: Buffer; iface: ConfiguredInterface }; remove: readonly string[] }): Promise<void>;
+  validate(change: { write?: { file: string; content: Buffer; iface: ConfiguredInterface }; remove: readonly string[]; nic?: NicIdentity }): Promise<void>;
+  /**
+   * Claims of other configurations on each of `nics` in the configuration as it is now (for
+   * resync: a claim that appeared after MultiNIC configured the NIC), by `newName`.
+   * Optional: a backend without it is not audited.
+   */
+  claims?(nics: readonly NicIdentity[]): Promise<Map<string, ForeignClaim[]>>;
   /**
    * Makes the running system use the files now (e.g. `netplan apply`); throws on failure or
    * timeout. `change` says which NICs the change is about; a backend may ignore it and

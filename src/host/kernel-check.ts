@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { cidrOf, type KernelLink, type KernelRoute, type KernelState } from './kernel.js';
+import { cidrOf, routeCidr, type KernelLink, type KernelRoute, type KernelState } from './kernel.js';
 
 /**
  * What the kernel must show after an apply, and the checks of it: pure functions of a
@@ -73,12 +73,21 @@ export function staleStillPresent(state: KernelState, stale: readonly StaleAddre
 const routeKey = (r: KernelRoute) => `${r.type ?? ''} ${r.dst} via ${r.gateway ?? '-'} dev ${r.dev ?? '-'} metric ${r.metric ?? '-'}`;
 const describeRoute = (r: KernelRoute) => `${r.type ? `${r.type} ` : ''}${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric !== undefined ? ` metric ${r.metric}` : ''}`;
 
+/**
+ * The routes of `before` on interfaces outside `exempt` that `after` no longer has, compared
+ * by type, destination, gateway, device and metric: "the routes of other interfaces as they
+ * were" of the kernel verification and of the `routes` probe alike.
+ */
+export function routesGone(before: readonly KernelRoute[], after: readonly KernelRoute[], exempt: readonly string[]): KernelRoute[] {
+  const now = new Set(after.map(routeKey));
+  return before.filter((r) => !(r.dev !== undefined && exempt.includes(r.dev)) && !now.has(routeKey(r)));
+}
+
 /** A route's destination as a parsed prefix; undefined for `default`, link-local and anything unparsable. */
 function prefixOf(r: KernelRoute): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
   if (r.dst === 'default') return undefined;
-  const text = r.dst.includes('/') ? r.dst : `${r.dst}/${r.family === 4 ? 32 : 128}`;
   try {
-    const [addr, len] = ipaddr.parseCIDR(text);
+    const [addr, len] = ipaddr.parseCIDR(routeCidr(r));
     // Every IPv6 link has fe80::/64; IPv4 link-local is per link as well: no link takes it from another.
     if (addr.range() === 'linkLocal') return undefined;
     return [addr, len];
@@ -112,8 +121,7 @@ export function routeMismatch(before: readonly KernelRoute[], after: readonly Ke
       return { reason: `route ${describeRoute(r)} takes traffic for ${r.dst} that went by ${describeRoute(o)}`, hard: true };
     }
   }
-  const now = new Set(after.map(routeKey));
-  const gone = others.filter((r) => !now.has(routeKey(r)));
+  const gone = routesGone(before, after, changed);
   if (gone.length > 0) return { reason: `route${gone.length > 1 ? 's' : ''} of other interfaces gone: ${gone.map(describeRoute).join('; ')}`, hard: false };
   return null;
 }

@@ -61,6 +61,17 @@ export interface KernelState {
 /** `address/prefixlen` of an address, e.g. `10.0.0.5/24`. */
 export const cidrOf = (a: Pick<KernelAddress, 'local' | 'prefixlen'>): string => `${a.local}/${a.prefixlen}`;
 
+/** A route's destination as a prefix (`10.9.9.9` -> `10.9.9.9/32`); `default` stays `default`. */
+export const routeCidr = (r: Pick<KernelRoute, 'dst' | 'family'>): string =>
+  r.dst === 'default' || r.dst.includes('/') ? r.dst : `${r.dst}/${r.family === 4 ? 32 : 128}`;
+
+/**
+ * The argv prefix that enters the host's network namespace: IP_COMMAND without its last
+ * word, the `ip` binary (the configuration checks it ends so). The probes run `ping` and
+ * their TCP connect behind it, so they see the network `ip` reads. `[]`: this process's own.
+ */
+export const netnsPrefixOf = (ipCommand: readonly string[]): string[] => ipCommand.slice(0, -1);
+
 /** Reads and changes the host's network state; `ifname` and addresses come from sysfs or from MultiNIC's own files, never from an event as such. */
 export interface Kernel {
   read(): Promise<KernelState>;

@@ -10,13 +10,16 @@ import { INTERFACE_NAME } from '../model/interface-name.js';
 import { createSerializer } from '../lib/serial.js';
 import { assertMayConfigure, type AddressReader } from './addresses.js';
 import type { ApplyChange, HostBackend, OwnedFile } from './backend.js';
-import type { Kernel } from './kernel.js';
+import type { Kernel, KernelState } from './kernel.js';
 import { addressDelta, expectationOf, KernelGuard } from './kernel-guard.js';
 import { backupOwnedFiles } from './backup.js';
 import { writeFileAtomic } from './files.js';
 import { allocateName } from './naming.js';
 import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from './owned-cache.js';
-import { listHostInterfaces, normalizeMac, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
+import type { NicIdentity } from './ownership.js';
+import { auditOwnership, type ClaimedPort } from './ownership-audit.js';
+import { checkOverlap, probeGate, type HostSafety } from './safety.js';
+import { listHostInterfaces, normalizeMac, readDriver, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
 import { runTransaction, type TransactionSteps } from './transaction.js';
 
 /** What ManagedHost needs besides its backend, injected so tests run on temp dirs without root. */
@@ -50,6 +53,8 @@ export interface ManagedHostDeps {
    * records `multinic_apply_duration_seconds{backend,result}` here. Must not throw.
    */
   onApply?: (e: { backend: string; ok: boolean; seconds: number }) => void;
+  /** Overlap refusal and probe gate (src/host/safety.ts), on `kernel`'s snapshot; they need a kernel, and are absent in a sandbox. */
+  safety?: HostSafety;
 }
 
 /** Interface number of a multinicN name: owned files are kept in that order, as a backend reads them. */
@@ -101,6 +106,14 @@ export class ManagedHost implements InterfaceHost {
 
   listConfigured(): Promise<ConfiguredInterface[]> {
     return this.locked(async () => (await this.cache.get()).owned.map((o) => o.iface));
+  }
+
+  /**
+   * Claims of other configurations on the NICs MultiNIC configured (auditOwnership): one
+   * reason per claimed port. Changes nothing; resync reports them on the Node.
+   */
+  audit(): Promise<ClaimedPort[]> {
+    return this.locked(async () => auditOwnership((await this.cache.get()).owned.map((o) => o.iface), this.deps.sysfsNetDir, this.backend));
   }
 
   /** Forgets the in-memory view of the owned files; the next operation reads them from disk (e.g. at a resync). */
@@ -160,14 +173,18 @@ export class ManagedHost implements InterfaceHost {
       }
     }
 
-    await this.validate(iface, file, content, replaced, current);
+    // One read of the kernel serves the overlap refusal, the probes and the verification after apply.
+    const before = await this.guard.snapshot();
+    const others = owned.filter((o) => o.iface.portId !== data.portId && normalizeMac(o.iface.macAddress) !== mac).map((o) => o.iface);
+    checkOverlap(this.deps.safety, before, { portId: data.portId, cidr: iface.cidr, nicNames: [ifname, name], ownedNames: owned.map((o) => o.iface.name), others });
+    const nic: NicIdentity = { mac, currentName: ifname, newName: name, driver: readDriver(sysfsNetDir, ifname) };
+    await this.validate(iface, file, content, replaced, current, nic);
     const previous = current ? [current, ...replaced] : replaced;
     for (const o of previous) await assertStillOurs(o);
-    const before = await this.guard.snapshot();
     const { stale, added } = addressDelta(previous.map((o) => o.iface), iface);
     const names = [...new Set([ifname, name, ...previous.map((o) => o.iface.name)])];
     const change: ApplyChange = { renames: ifname === name ? [] : [{ from: ifname, to: name }], interfaces: [...new Set([name, ...replaced.map((o) => o.iface.name)])], rollback: false };
-    await this.transact(owned, log, change, {
+    await this.transact(owned, log, change, { before, changing: names }, {
       mutate: async () => {
         this.written.set(mac, name);
         await mkdir(dir, { recursive: true });
@@ -197,7 +214,7 @@ export class ManagedHost implements InterfaceHost {
     const before = await this.guard.snapshot();
     const { stale } = addressDelta(targets.map((t) => t.iface), undefined);
     const names = targets.map((t) => t.iface.name);
-    await this.transact(owned, log, { renames: [], interfaces: names, rollback: false }, {
+    await this.transact(owned, log, { renames: [], interfaces: names, rollback: false }, { before, changing: names }, {
       mutate: async () => {
         for (const t of targets) await unlink(t.path);
       },
@@ -224,22 +241,31 @@ export class ManagedHost implements InterfaceHost {
   }
 
   /** Refuses to replace a file that is not ours, then has the backend validate the whole candidate configuration. */
-  private async validate(iface: ConfiguredInterface, file: string, content: Buffer, replaced: readonly OwnedFile[], owned: OwnedFile | undefined): Promise<void> {
+  private async validate(iface: ConfiguredInterface, file: string, content: Buffer, replaced: readonly OwnedFile[], owned: OwnedFile | undefined, nic: NicIdentity): Promise<void> {
     const target = join(this.backend.dir, file);
     const existing = await lstat(target).catch(() => undefined);
     if (existing && !existing.isFile()) throw new HostError(`${target} exists and is not a regular file; MultiNIC will not replace it`);
     if (existing && !owned) throw new HostError(`${target} exists but is not a MultiNIC file; MultiNIC will not replace it`);
-    await this.backend.validate({ write: { file, content, iface }, remove: replaced.map((o) => o.file) });
+    await this.backend.validate({ write: { file, content, iface }, remove: replaced.map((o) => o.file), nic });
   }
 
   /**
-   * One change of MultiNIC's files: back up `owned`, `mutate`, have the backend apply
-   * `change`, `verify`; on any failure runTransaction restores `owned` byte for byte,
-   * applies again (no rename: a renamed NIC keeps its multinicN name) and runs `afterRollback`.
+   * One change of MultiNIC's files: the probes that pass before it (`kernel.before`, the
+   * snapshot; `kernel.changing`: the NICs whose routes may change), back up `owned`,
+   * `mutate`, have the backend apply `change`, `verify`, then those probes again; on any
+   * failure runTransaction restores `owned` byte for byte, applies again (no rename: a
+   * renamed NIC keeps its multinicN name) and runs `afterRollback`.
    */
-  private transact(owned: readonly OwnedFile[], log: Log, change: ApplyChange, steps: Pick<TransactionSteps, 'mutate' | 'verify' | 'afterRollback'>): Promise<void> {
+  private async transact(
+    owned: readonly OwnedFile[],
+    log: Log,
+    change: ApplyChange,
+    kernel: { before: KernelState | undefined; changing: readonly string[] },
+    steps: Pick<TransactionSteps, 'mutate' | 'verify' | 'afterRollback'>,
+  ): Promise<void> {
     const { backupDir, backupKeep, now } = this.deps;
     const { backend } = this;
+    const probed = await probeGate(this.deps.safety, this.deps.kernel, kernel.before, [...kernel.changing, ...owned.map((o) => o.iface.name)], log);
     return runTransaction({
       dir: backend.dir,
       readOwned: () => backend.readOwned(),
@@ -248,6 +274,10 @@ export class ManagedHost implements InterfaceHost {
       backup: () => backupOwnedFiles(owned.map((o) => ({ file: o.file, content: o.content })), { backupDir, keep: backupKeep, now, log }),
       apply: (rollback) => this.timedApply(log, rollback ? { renames: [], interfaces: change.interfaces, rollback } : change),
       ...steps,
+      verify: async () => {
+        await steps.verify();
+        await probed();
+      },
     });
   }
 

@@ -1,6 +1,7 @@
-import { accessSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { HostTransientError } from '../errors/errors.js';
+import { AmbiguousNicError } from './ownership.js';
 
 /**
  * NIC lookup under a sysfs `class/net` tree (`/sys/class/net` on a host, a temp dir in
@@ -37,8 +38,8 @@ async function readAttr(sysfsDir: string, ifname: string, attr: string): Promise
  * The name of the interface whose `address` equals `mac` (case-insensitive, exact), or
  * undefined. Entries whose address cannot be read are skipped. A VLAN or bond stacked on
  * the NIC shares its MAC; then the one backed by a device (`<if>/device` exists) is the
- * NIC. Still ambiguous means undefined: configuring the wrong interface is worse than
- * failing the event.
+ * NIC. Still ambiguous throws AmbiguousNicError naming every interface with that MAC:
+ * configuring the wrong interface is worse than failing the event, and waiting would not help.
  */
 export async function findNicByMac(sysfsDir: string, mac: string): Promise<string | undefined> {
   const wanted = normalizeMac(mac);
@@ -50,7 +51,17 @@ export async function findNicByMac(sysfsDir: string, mac: string): Promise<strin
   if (found.length <= 1) return found[0];
   const physical: string[] = [];
   for (const name of found) if (await exists(join(sysfsDir, name, 'device'))) physical.push(name);
-  return physical.length === 1 ? physical[0] : undefined;
+  if (physical.length === 1) return physical[0];
+  throw new AmbiguousNicError(`refusing MAC ${wanted}: it is ambiguous, ${found.length} interfaces carry it (${found.join(', ')}) and ${physical.length === 0 ? 'none' : physical.join(', ')} ${physical.length === 1 ? 'is' : 'are'} backed by a device; MultiNIC cannot tell which NIC the port is`);
+}
+
+/** The kernel driver of a NIC (`virtio_net`), the name of its sysfs `device/driver` link; undefined without a device (veth, bridge). */
+export function readDriver(sysfsDir: string, ifname: string): string | undefined {
+  try {
+    return basename(readlinkSync(join(sysfsDir, ifname, 'device', 'driver')));
+  } catch {
+    return undefined;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
-import { HostError, HostTransientError } from '../errors/errors.js';
+import { HostError, RolledBackError, RolledBackTransientError } from '../errors/errors.js';
 import { classify, reasonOf, Verdict } from '../errors/classify.js';
 import type { Log } from '../log/logger.js';
 import type { OwnedFile } from './backend.js';
@@ -75,6 +75,6 @@ export async function runTransaction(steps: TransactionSteps): Promise<void> {
       log.error({ err: reapplyErr }, 'previous netplan files restored, but applying them again failed');
     }
     const message = `rolled back to the previous netplan files after: ${reason}`;
-    throw classify(err) === Verdict.Retry ? new HostTransientError(message, { cause: err }) : new HostError(message, { cause: err });
+    throw classify(err) === Verdict.Retry ? new RolledBackTransientError(message, { cause: err }) : new RolledBackError(message, { cause: err });
   }
 }

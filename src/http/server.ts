@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ConfigError } from '../errors/errors.js';
 import type { Log } from '../log/logger.js';
 
 /** A check's answer with a line for the operator, e.g. `{ ok: true, detail: 'standby: another replica holds the lock' }`. */
@@ -18,7 +19,7 @@ export interface ReadinessCheck {
 export interface HttpServerOptions {
   /** 0 picks a free port; the returned `port` says which. */
   port: number;
-  /** Default `0.0.0.0` so the kubelet's probes reach it. */
+  /** `http.host` (HTTP_HOST). Default `127.0.0.1`; the deployments pass the pod IP, `0.0.0.0` is every interface. */
   host?: string;
   registry: Registry;
   readiness: ReadinessCheck[];
@@ -49,6 +50,17 @@ async function runCheck({ check }: ReadinessCheck): Promise<ReadinessResult> {
   }
 }
 
+/** A listen failure as the setting to fix: the port (HTTP_PORT / --http-port) or the address (HTTP_HOST). */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE') return new ConfigError('HTTP_PORT (http.port) / --http-port', `port ${port} is already in use on ${host}; choose another, or 0 for a free one`, { cause: err });
+  if (err.code === 'EACCES') return new ConfigError('HTTP_PORT (http.port) / --http-port', `not allowed to listen on ${where} (ports below 1024 need privileges)`, { cause: err });
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
+    return new ConfigError('HTTP_HOST (http.host)', `cannot listen on ${where}: ${host} is not an address of this host (${err.code})`, { cause: err });
+  }
+  return err;
+}
+
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   res.end(body);
@@ -59,9 +71,13 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
  * `GET /healthz` 200 `ok` while the process is alive; `GET /readyz` 200 when every check
  * passes, else 503 with `{ "ready": false, "failing": [names] }`, plus `"detail": { name: line }`
  * for the checks that gave one (a standby publisher says so while ready); `GET /metrics` the
- * registry in Prometheus text format; anything else 404. Resolves once listening.
+ * registry in Prometheus text format; anything else 404. `readiness` is read on every
+ * request, so a caller may fill it after the server is up. Resolves once listening.
+ * @throws ConfigError naming HTTP_PORT / --http-port when the port is in use or not
+ *   allowed (EADDRINUSE, EACCES), or HTTP_HOST when the address is not this host's
+ *   (EADDRNOTAVAIL) or cannot be resolved (ENOTFOUND).
  */
-export async function startHttpServer({ port, host = '0.0.0.0', registry, readiness, log }: HttpServerOptions): Promise<HttpServer> {
+export async function startHttpServer({ port, host = '127.0.0.1', registry, readiness, log }: HttpServerOptions): Promise<HttpServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -87,9 +103,9 @@ export async function startHttpServer({ port, host = '0.0.0.0', registry, readin
   // Probes must not keep a stopping process alive.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(err as NodeJS.ErrnoException, host, port)));
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

@@ -32,7 +32,7 @@ export function kubeError(err: unknown, what: string, timeoutMs: number): Perman
 }
 
 /** The client's ApiException carries the HTTP status in a numeric `code`. */
-function httpStatusOf(err: unknown): number | undefined {
+export function httpStatusOf(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
 }

@@ -116,9 +116,18 @@ export function createNodePatcherFromConfig(kube: Config['kube'], log: Pick<Log,
   return createKubeNodePatcher({ kubeconfigPath: kube.kubeconfig, log, timeoutMs: kube.timeout });
 }
 
-/** A fresh options object per request (the client reverses its middleware list in place) that aborts after `timeoutMs`. */
-export function timeoutOptions(timeoutMs: number): { middleware: K8s.ObservableMiddleware[] } {
-  const { Observable } = k8s();
+/** A fresh options object per request: the client reverses its middleware list in place. */
+function requestOptions(timeoutMs: number) {
+  return kubeRequestOptions(timeoutMs, { mergePatch: true });
+}
+
+/**
+ * Options of one Kubernetes client request: aborted after `timeoutMs`, and with
+ * `mergePatch` sent as `application/merge-patch+json` (the client's default for a PATCH is
+ * a JSON patch, MACHINE.md). A fresh object per request: the client reverses its middleware list in place.
+ */
+export function kubeRequestOptions(timeoutMs: number, { mergePatch }: { mergePatch: boolean }) {
+  const { Observable, PatchStrategy, setHeaderOptions } = k8s();
   const timeout: K8s.ObservableMiddleware = {
     pre: (ctx) => {
       ctx.setSignal(AbortSignal.timeout(timeoutMs));
@@ -126,15 +135,18 @@ export function timeoutOptions(timeoutMs: number): { middleware: K8s.ObservableM
     },
     post: (res) => new Observable(Promise.resolve(res)),
   };
-  return { middleware: [timeout] };
+  return mergePatch ? setHeaderOptions('Content-Type', PatchStrategy.MergePatch, { middleware: [timeout] }) : { middleware: [timeout] };
 }
 
-function requestOptions(timeoutMs: number) {
-  const { PatchStrategy, setHeaderOptions } = k8s();
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch, timeoutOptions(timeoutMs));
+/** Options that abort a request after `timeoutMs` (no content type of its own): reads such as readNode. */
+export function timeoutOptions(timeoutMs: number) {
+  return kubeRequestOptions(timeoutMs, { mergePatch: false });
 }
 
-/** The client's configuration from `kubeconfigPath`, else in-cluster; a ConfigError naming KUBECONFIG when neither works. */
+/**
+ * The kubeconfig the agent uses: `kubeconfigPath` (KUBECONFIG), else the in-cluster service
+ * account (the client reads KUBERNETES_SERVICE_HOST/PORT). @throws ConfigError naming KUBECONFIG.
+ */
 export function loadKubeConfig(kubeconfigPath: string | undefined): K8s.KubeConfig {
   const kc = new (k8s().KubeConfig)();
   if (kubeconfigPath) {

@@ -33,6 +33,11 @@ export class LabSwitch {
     await run(['ip', '-n', this.netns, 'addr', 'add', cidr, 'dev', Segment[segment], ...nodad]);
   }
 
+  /** Sets a sysctl in the switch's namespace only, e.g. `net.ipv4.conf.all.arp_ignore` `1` (per-netns keys only). */
+  async sysctl(key: string, value: string): Promise<void> {
+    await run(['ip', 'netns', 'exec', this.netns, 'sysctl', '-q', '-w', `${key}=${value}`]);
+  }
+
   /** Removes an address {@link addAddress} gave. */
   async removeAddress(cidr: string, segment: Segment = 'data'): Promise<void> {
     await run(['ip', '-n', this.netns, 'addr', 'del', cidr, 'dev', Segment[segment]]);

@@ -111,6 +111,11 @@ export interface InterfaceHost {
   listConfigured(): Promise<ConfiguredInterface[]>;
   /** Forgets any cached view of the host so the next call reads it from disk (resync calls it). */
   refresh?(): Promise<void>;
+  /**
+   * Other configurations that now claim a NIC MultiNIC configured (one reason per port);
+   * changes nothing. Resync reports them on the Node (ready=false, last-error).
+   */
+  audit?(): Promise<Array<{ portId: string; name: string; reason: string }>>;
 }
 
 /** The whole MultiNIC state of a node, from which the Node patch is computed (never incrementally). */
@@ -152,3 +157,18 @@ export interface HandlerOutcome {
 
 /** The handler's signature: a function of (event, ports). */
 export type InterfaceEventHandler = (event: InterfaceEvent, ports: AgentPorts) => Promise<HandlerOutcome>;
+
+/** One Kubernetes Event about the agent's Node: what `kubectl describe node` lists. */
+export interface NodeEvent {
+  /** `Normal` or `Warning` (the two types Kubernetes defines). */
+  type: 'Normal' | 'Warning';
+  /** UpperCamelCase, e.g. `InterfaceConfigured`, `InterfaceRefused`, `InterfaceRolledBack`. */
+  reason: string;
+  /** One line for a person. */
+  message: string;
+}
+
+/** Kubernetes side: records Events on the agent's own Node; a repeat of the same event counts up. */
+export interface NodeEventRecorder {
+  record(kubeNodeName: string, event: NodeEvent): Promise<void>;
+}

@@ -13,6 +13,9 @@ import { createHostFromConfig } from './host.js';
 import { createAgentMetrics, markSuccess, Operation } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
 import { createNodePatcherFromConfig } from '../kube/node-patcher.js';
+import { apiServerEndpoint, createEventRecorderFromConfig } from '../kube/events.js';
+import { createProbeMetrics } from '../http/probe-metrics.js';
+import { eventForFailure, eventForOutcome, EventReason, recordNodeEvent } from '../agent/node-events.js';
 import type { Log } from '../log/logger.js';
 import { createIntervalTrigger, type IntervalTrigger } from '../runtime/interval-trigger.js';
 import { startQueueTrigger, type QueueTrigger } from '../runtime/queue-trigger.js';
@@ -20,7 +23,7 @@ import { recordFailure } from '../agent/failure.js';
 import { handleInterfaceEvent } from '../agent/handler.js';
 import { resolveNodeName, type ResolvedNodeName } from '../agent/node-name.js';
 import { unknownNodeMessage } from '../agent/node-suggest.js';
-import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
+import type { AgentPorts, InterfaceHost, NodeEventRecorder, NodePatcher } from '../model/ports.js';
 import { resyncNode } from '../agent/resync.js';
 import { createSerializer } from '../lib/serial.js';
 import { interfaceEventParsing } from '../agent/delivery.js';
@@ -38,6 +41,8 @@ export interface AgentOverrides {
   /** Wraps the host built here (or `host`), e.g. the sandbox's fake hot-plug of each port's NIC. */
   wrapHost?: (host: InterfaceHost) => InterfaceHost;
   nodes?: NodePatcher;
+  /** Records Kubernetes Events on the Node; default chosen by `kube.mode` like the patcher. */
+  events?: NodeEventRecorder;
 }
 
 export interface StartAgentOptions {
@@ -47,6 +52,11 @@ export interface StartAgentOptions {
   overrides?: AgentOverrides;
   /** Aborting it stops a start-up still waiting for the database. */
   signal?: AbortSignal;
+  /**
+   * Filled in place, before anything is awaited, with the `database` and `amqp` checks, so a
+   * health server started earlier answers /readyz 503 naming them while they are away.
+   */
+  readiness?: ReadinessCheck[];
 }
 
 /** A running agent, as the entry point (or a test) holds it. */
@@ -74,6 +84,7 @@ const delay = (ms: number, signal?: AbortSignal) =>
 async function resolveWithRetry(kubeName: string, config: Config, store: SequelizeInterfaceStore, log: Log, signal?: AbortSignal): Promise<ResolvedNodeName> {
   let last = '';
   for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw new Error('start-up aborted while waiting for node_table');
     try {
       return await resolveNodeName({ kubeName, configured: config.node.dbName }, { store, log });
     } catch (err) {
@@ -95,11 +106,34 @@ async function resolveWithRetry(kubeName: string, config: Config, store: Sequeli
  * their host changes and database writes never interleave. Migrations are not run: the
  * agent's database user may not alter the schema.
  */
-export async function startAgent({ config, log, registry, overrides = {}, signal }: StartAgentOptions): Promise<RunningAgent> {
+/**
+ * The agent's settings that loadConfig cannot judge alone: its node's name and, with
+ * `kube.mode: api`, a loadable kubeconfig naming a server. The entry point calls it before
+ * it binds anything, startAgent again. @throws ConfigError naming the key.
+ */
+export function checkAgentSettings(config: Config): { kubeName: string } {
   const kubeName = config.node.name;
   if (!kubeName) throw new ConfigError('NODE_NAME (node.name)', 'the agent needs the name of its node (set NODE_NAME or pass --node)');
+  apiServerEndpoint(config.kube);
+  return { kubeName };
+}
+
+export async function startAgent({ config, log, registry, overrides = {}, signal, readiness = [] }: StartAgentOptions): Promise<RunningAgent> {
+  const { kubeName } = checkAgentSettings(config);
+  // Every setting that can fail is read before the database is awaited and the host touched.
+  const kubeLog = log.child({ component: 'kube' });
+  const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, kubeLog);
+  const recorder = overrides.events ?? createEventRecorderFromConfig(config.kube, kubeLog);
+  const apiServer = apiServerEndpoint(config.kube);
   const sequelize: Sequelize = createSequelize(config.db, log.child({ component: 'sql' }), { poolMax: 3 });
   const store = new SequelizeInterfaceStore(sequelize);
+  let connection: AmqpConnectionManager | undefined;
+  let trigger: QueueTrigger | undefined;
+  const checks: ReadinessCheck[] = [
+    { name: 'amqp', check: () => ({ ok: (connection?.isConnected() ?? false) && (trigger?.consuming() ?? false), detail: trigger?.problem() }) },
+    { name: 'database', check: async () => (await sequelize.query('SELECT 1'), true) },
+  ];
+  readiness.splice(0, readiness.length, ...checks);
   let node: ResolvedNodeName;
   try {
     node = await resolveWithRetry(kubeName, config, store, log, signal);
@@ -121,9 +155,10 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       run: overrides.run,
       sleep: (ms) => delay(ms),
       onApply: ({ backend, ok, seconds }) => metrics.applyDuration.observe({ backend, result: ok ? 'ok' : 'error' }, seconds),
+      apiServer,
+      probeObserver: createProbeMetrics(registry),
     }).host;
   const host = overrides.wrapHost ? overrides.wrapHost(built) : built;
-  const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, log.child({ component: 'kube' }));
   // Every patch carries the whole state, so it is also the moment to update the gauge.
   const nodes: NodePatcher = {
     patchInterfaces: async (name, state, options) => {
@@ -150,6 +185,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
             log.warn({ unaccounted: s.unaccounted }, `rows of this node are not accounted for, nothing of theirs removed: ${s.unaccounted[0]}`);
           }
           lastUnaccounted = unaccounted;
+          for (const c of s.claimed) await recordNodeEvent(recorder, kubeName, { type: 'Warning', reason: EventReason.Claimed, message: c.reason }, log);
           const fields = { configured: s.configured, removed: s.removed, marked: s.marked, kept: s.kept, failed: s.failed, ready: s.state?.ready };
           if (s.skipped) log.warn({ ...fields, reason: s.skipped }, 'resync skipped');
           else log.info(fields, 'resync done');
@@ -164,8 +200,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
   );
   resync.start();
 
-  const connection: AmqpConnectionManager = connectAmqp(config.amqp.url, { connectionName: `multinic-agent ${kubeName}`, log });
-  let trigger: QueueTrigger;
+  connection = connectAmqp(config.amqp.url, { connectionName: `multinic-agent ${kubeName}`, log });
   try {
     trigger = await startQueueTrigger({
       connection,
@@ -175,9 +210,14 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       handler: async (event, eventLog) => {
         const outcome = await handleInterfaceEvent(event, { ...ports, log: eventLog });
         observeRowToConfigured(metrics, event, outcome);
+        const e = eventForOutcome(event, outcome);
+        if (e) await recordNodeEvent(recorder, kubeName, e, eventLog);
         return outcome;
       },
-      onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
+      onFinalFailure: async (event, err, eventLog) => {
+        await recordNodeEvent(recorder, kubeName, eventForFailure(event, err), eventLog);
+        await recordFailure(event, err, { ...ports, log: eventLog });
+      },
       serialize: serial,
       maxRetries: config.agent.maxRetries,
       declareExchanges: config.amqp.declareExchanges,
@@ -190,21 +230,19 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     await sequelize.close().catch(() => undefined);
     throw err;
   }
+  const running = { connection, trigger };
   log.info({ kubeName, dbName: node.dbName, known: node.known, resyncIntervalMs: config.agent.resyncInterval }, 'agent started');
 
   let stopped: Promise<void> | undefined;
   return {
     node,
-    readiness: [
-      { name: 'amqp', check: () => ({ ok: connection.isConnected() && trigger.consuming(), detail: trigger.problem() }) },
-      { name: 'database', check: async () => (await sequelize.query('SELECT 1'), true) },
-    ],
+    readiness: checks,
     resyncNow: () => resync.runNow(),
     stop: () =>
       (stopped ??= (async () => {
-        await trigger.stop();
+        await running.trigger.stop();
         await resync.stop();
-        await connection.close().catch((err: unknown) => log.warn({ reason: reasonOf(err) }, 'closing the AMQP connection failed'));
+        await running.connection.close().catch((err: unknown) => log.warn({ reason: reasonOf(err) }, 'closing the AMQP connection failed'));
         await sequelize.close().catch(() => undefined);
         log.info('agent stopped');
       })()),

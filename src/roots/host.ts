@@ -1,9 +1,11 @@
 import type { Config } from '../config/schema.js';
 import { ipAddressReader, type AddressReader } from '../host/addresses.js';
 import type { CommandRunner } from '../host/command.js';
-import { createIpKernel, type Kernel } from '../host/kernel.js';
+import { createIpKernel, netnsPrefixOf, type Kernel } from '../host/kernel.js';
 import type { ManagedHostDeps } from '../host/managed-host.js';
 import { NetplanHost } from '../host/netplan/host.js';
+import type { ProbeObserver } from '../host/probes.js';
+import type { HostSafety } from '../host/safety.js';
 import type { Log } from '../log/logger.js';
 
 /** Parts a caller may replace; everything else comes from the configuration. */
@@ -18,16 +20,44 @@ export interface HostParts {
   sleep?: (ms: number) => Promise<void>;
   /** Told of every backend apply, timed alone (ManagedHostDeps.onApply); the agent's apply-duration metric. */
   onApply?: ManagedHostDeps['onApply'];
+  /**
+   * The Kubernetes API server as the agent reaches it (apiServerEndpoint): protected from
+   * overlap and probed by `api-server`; none: neither.
+   */
+  apiServer?: { host: string; port: number };
+  /** Receives every probe attempt (the agent's probe metrics). */
+  probeObserver?: ProbeObserver;
+}
+
+/**
+ * The overlap refusal and probe gate as the configuration describes them (AGENT_ALLOW_OVERLAP,
+ * AGENT_PROBES, AGENT_PROBE_TIMEOUT); the probes enter the host's network namespace the way
+ * IP_COMMAND does (netnsPrefixOf).
+ */
+function safetyFromConfig(config: Config, parts: HostParts, sleep: (ms: number) => Promise<void>): HostSafety {
+  const { apiServer } = parts;
+  return {
+    allowOverlap: config.agent.allowOverlap,
+    protect: apiServer ? [{ address: apiServer.host, what: 'the Kubernetes API server' }] : [],
+    probes: {
+      setup: { kinds: config.agent.probes, prefix: netnsPrefixOf(config.host.ipCommand), apiServer },
+      timeoutMs: config.agent.probeTimeout,
+      observer: parts.probeObserver,
+    },
+    sleep,
+    now: () => Date.now(),
+  };
 }
 
 /**
  * The node's InterfaceHost as the configuration describes it (netplan keys, IP_COMMAND,
- * AGENT_VERIFY_TIMEOUT, …), with the kernel it verifies against. Used by the agent's root
- * and by the lab tests, so both build the host the same way.
+ * AGENT_VERIFY_TIMEOUT, the overlap refusal and probes, …), with the kernel it verifies
+ * against. Used by the agent's root and by the lab tests, so both build the host the same way.
  */
 export function createHostFromConfig(config: Config, parts: HostParts): { host: NetplanHost; kernel: Kernel | null } {
   const { log } = parts;
   const { ipCommand } = config.host;
+  const sleep = parts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const kernel = parts.kernel !== undefined ? parts.kernel : ipCommand.length > 0 ? createIpKernel({ ipCommand, log: log.child({ component: 'kernel' }) }) : null;
   const host = new NetplanHost({
     netplanDir: config.netplan.dir,
@@ -46,7 +76,9 @@ export function createHostFromConfig(config: Config, parts: HostParts): { host: 
     addresses: parts.addresses ?? ipAddressReader({ log, ...(ipCommand.length > 0 && { ipCommand }) }),
     kernel,
     log: log.child({ component: 'host' }),
-    sleep: parts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    sleep,
+    // Overlap refusal and probes read the kernel's snapshot: without a kernel (sandbox) they never run.
+    safety: safetyFromConfig(config, parts, sleep),
     now: () => new Date(),
     run: parts.run,
     onApply: parts.onApply,

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Log } from '../log/logger.js';
 import { prepareAgentSandbox, withFakeHotPlug, type AgentSandbox } from '../sandbox/agent-sandbox.js';
 import { sandboxApplyArgv, sandboxApplyRunner } from '../sandbox/runner.js';
-import { startAgent, type RunningAgent } from './agent.js';
+import { startAgent, type RunningAgent, type StartAgentOptions } from './agent.js';
 
 /**
  * The configuration a sandboxed agent runs with, as dotted-path overrides (they win over
@@ -31,7 +31,7 @@ export function sandboxOverrides(sb: AgentSandbox, binPath: string): Record<stri
  * sandbox-apply run in this process and each port's NIC plugged into the fake sysfs when
  * it is first configured. `config` must already carry {@link sandboxOverrides}.
  */
-export async function startSandboxAgent(options: { config: Config; log: Log; registry: Registry; sandbox: AgentSandbox; signal?: AbortSignal }): Promise<RunningAgent> {
+export async function startSandboxAgent(options: { config: Config; log: Log; registry: Registry; sandbox: AgentSandbox; signal?: AbortSignal; readiness?: StartAgentOptions['readiness'] }): Promise<RunningAgent> {
   const { sandbox, log } = options;
   await prepareAgentSandbox(sandbox);
   log.info({ sandbox: sandbox.dir, netplanDir: sandbox.netplanDir, sysfsDir: sandbox.sysfsDir }, 'sandbox agent: nothing outside the sandbox is changed; Node patches are logged, not sent');

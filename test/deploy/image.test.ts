@@ -24,6 +24,12 @@ describe('the image carries compiled code only', function () {
     expect(runtime).to.match(/ENTRYPOINT \["node", "\/app\/bin\/multinic\.js"\]/);
   });
 
+  it('carries the tools the agent runs in the host namespaces: nsenter, ip, ping (issue 11 probes), netplan', function () {
+    const runtime = read('Dockerfile').split(/^FROM /m).find((stage) => / AS runtime\b/.test(stage.split('\n')[0]!))!;
+    const install = /apt-get install -y --no-install-recommends ([^\\\n]+)/.exec(runtime)?.[1]?.split(/\s+/) ?? [];
+    expect(install).to.include.members(['util-linux', 'iproute2', 'iputils-ping', 'netplan.io']);
+  });
+
   it('loads tsx only in bin/multinic.js’s source fallback, with a clear message when it is absent', function () {
     const bin = read('bin/multinic.js');
     expect(bin).to.not.match(/^import .*from 'tsx/m);

@@ -75,6 +75,9 @@ describe('deploy/ Kubernetes manifests', function () {
     const c = pod.containers[0];
     expect(c.securityContext.privileged).to.equal(true);
     expect(c.env.find((e: Obj) => e.name === 'NODE_NAME').valueFrom.fieldRef.fieldPath).to.equal('spec.nodeName');
+    // Issue 11: with hostNetwork, health and metrics listen on the node's address only, not on every NIC.
+    expect(c.env.find((e: Obj) => e.name === 'HTTP_HOST').valueFrom.fieldRef.fieldPath).to.equal('status.podIP');
+    expect(c.livenessProbe.httpGet.host, 'the kubelet probes the pod IP').to.equal(undefined);
     expect(c.livenessProbe.httpGet.path).to.equal('/healthz');
     expect(c.readinessProbe.httpGet.path).to.equal('/readyz');
     expect(c.resources.requests).to.have.keys('cpu', 'memory');
@@ -97,15 +100,19 @@ describe('deploy/ Kubernetes manifests', function () {
     expect(pod.securityContext.runAsNonRoot).to.equal(true);
     const c = pod.containers[0];
     expect(c.args).to.deep.equal(['publisher']);
+    expect(c.env.find((e: Obj) => e.name === 'HTTP_HOST').valueFrom.fieldRef.fieldPath).to.equal('status.podIP');
     expect(c.livenessProbe.httpGet.path).to.equal('/healthz');
     expect(c.readinessProbe.httpGet.path).to.equal('/readyz');
     expect(c.resources.limits).to.have.keys('cpu', 'memory');
   });
 
-  it('grant only nodes get/patch, to the agent only', function () {
+  it('grant only nodes get/patch and events create/patch (issue 11: Events on the Node), to the agent only', function () {
     const roles = all.filter(({ o }) => o.kind === 'ClusterRole' || o.kind === 'Role');
     expect(roles).to.have.length(1);
-    expect(roles[0]!.o.rules).to.deep.equal([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }]);
+    expect(roles[0]!.o.rules).to.deep.equal([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    ]);
     const binding = one('ClusterRoleBinding', 'multinic-agent');
     expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'multinic-agent', namespace: 'multinic-system' }]);
     expect(all.filter(({ o }) => o.kind.endsWith('Binding'))).to.have.length(1);

@@ -36,6 +36,8 @@ const NEW_MAC_1 = 'fa:16:3e:10:01:21';
 const NEW_MAC_2 = 'fa:16:3e:10:02:21';
 const EXT_MAC = 'fa:16:3e:10:01:31';
 const BAD_APPLY_MAC = 'fa:16:3e:10:01:41';
+/** Carried by two NICs of node 1 at once; outside the apply-failure case's 01:50–01:59. */
+const TWIN_MAC = 'fa:16:3e:10:01:71';
 /**
  * New ports go on a subnet of their own: a second NIC of one node on a subnet another NIC
  * already routes would take its traffic, which the kernel check refuses (DESIGN.md, "Never cut a node off").
@@ -230,5 +232,45 @@ describe('end to end: seed -> publisher -> two agents on lab nodes (real MariaDB
       await waitFor(`netplan_success=1 for ${p.portId}`, async () => (await success(p.portId)) === 1);
       expect(await a1.kernelOf(p.mac), p.mac).to.deep.include({ up: true, addresses: [`${p.address}/24`] });
     }
+  });
+
+  it('two NICs with one MAC are refused as ambiguous, with that reason, not after a wait for the NIC (issue 11)', async () => {
+    const mac = TWIN_MAC;
+    // Two real NICs in the node carrying one MAC (left plugged: the Events case repeats this event).
+    await a1.node.plug({ mac, ifname: 'ens20' });
+    await a1.node.plug({ mac, ifname: 'ens21' });
+    const files = await a1.files();
+    const body = { specversion: '1.0', id: randomUUID(), source: '/tools/openstack-hook', type: 'io.multinic.interface.attach', subject: 'ext-port-twin', time: new Date().toISOString(), datacontenttype: 'application/json', data: { nodeName: N1, portId: 'ext-port-twin', macAddress: mac, subnetId: SEED.subnets[1].subnet_id, subnetName: 'data-net', networkId: SEED.subnets[1].network_id, cidr: '192.168.100.0/24', address: '192.168.100.98', mtu: null, crNamespace: null, crName: null, generation: Date.now() } };
+    ch.publish('multinic.events', N1, Buffer.from(JSON.stringify(body)), { contentType: 'application/cloudevents+json', messageId: body.id });
+    const dead = await deadLetter((m) => m.properties.messageId === body.id);
+    expect(String(dead.properties.headers?.['x-multinic-error'])).to.match(/refusing MAC fa:16:3e:10:01:71: it is ambiguous, 2 interfaces carry it \(ens20, ens21\)/);
+    expect((await a1.files()).map((f) => f.bytes)).to.deep.equal(files.map((f) => f.bytes));
+  });
+
+  it('records Kubernetes Events on the Node for configured, refused and rolled back, counting repeats (core/v1, as kubectl describe node lists them)', async () => {
+    const onN1 = () => kube.events().filter((e) => e.involvedObject?.kind === 'Node' && e.involvedObject?.name === N1);
+    await waitFor('a refused Event on worker-node-1', () => onN1().some((e) => e.reason === 'InterfaceRefused'));
+    const byReason = (reason: string) => onN1().filter((e) => e.reason === reason);
+    expect(byReason('InterfaceConfigured').length).to.be.greaterThan(0);
+    for (const e of onN1()) {
+      expect(e.metadata.namespace).to.equal('default');
+      expect(e.involvedObject).to.deep.equal({ apiVersion: 'v1', kind: 'Node', name: N1, uid: N1 });
+      expect(e.count).to.be.a('number').and.at.least(1);
+      expect(e.source).to.deep.equal({ component: 'multinic-agent', host: N1 });
+    }
+    expect(byReason('InterfaceConfigured').every((e) => e.type === 'Normal')).to.equal(true);
+    const refused = byReason('InterfaceRefused');
+    expect(refused).to.have.length(1);
+    expect(refused[0]!.type).to.equal('Warning');
+    expect(refused[0]!.message).to.match(/port ext-port-twin .* refused: refusing MAC fa:16:3e:10:01:71: it is ambiguous/);
+    const rolledBack = byReason('InterfaceRolledBack');
+    expect(rolledBack.map((e) => e.message).join('\n')).to.match(/port ext-port-bad .*: rolled back to the previous netplan files after/);
+    expect(rolledBack.every((e) => e.type === 'Warning')).to.equal(true);
+    // The same story again counts up on the same Event instead of adding one.
+    const before = onN1().length;
+    const body = { specversion: '1.0', id: randomUUID(), source: '/tools/openstack-hook', type: 'io.multinic.interface.attach', subject: 'ext-port-twin', time: new Date().toISOString(), datacontenttype: 'application/json', data: { nodeName: N1, portId: 'ext-port-twin', macAddress: TWIN_MAC, subnetId: SEED.subnets[1].subnet_id, subnetName: 'data-net', networkId: SEED.subnets[1].network_id, cidr: '192.168.100.0/24', address: '192.168.100.98', mtu: null, crNamespace: null, crName: null, generation: Date.now() } };
+    ch.publish('multinic.events', N1, Buffer.from(JSON.stringify(body)), { contentType: 'application/cloudevents+json', messageId: body.id });
+    await waitFor('the refused Event counted twice', () => byReason('InterfaceRefused')[0]?.count === 2);
+    expect(onN1().length).to.equal(before);
   });
 });

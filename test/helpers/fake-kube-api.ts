@@ -10,7 +10,9 @@ import { stringify } from 'yaml';
  * `@kubernetes/client-node` without a cluster. It implements only what MultiNIC uses:
  * `GET /api/v1/nodes/{name}` and `PATCH /api/v1/nodes/{name}` with
  * `application/merge-patch+json` (RFC 7386: null deletes, objects merge recursively,
- * anything else replaces). Unknown nodes answer 404, other patch content types 415, a
+ * anything else replaces), and core/v1 Events: `POST /api/v1/namespaces/{ns}/events`
+ * (409 AlreadyExists for a taken name) and `PATCH .../events/{name}` (merge patch; 404 for
+ * an unknown or expired one). Unknown nodes answer 404, other patch content types 415, a
  * missing or wrong bearer token 401 — each with a Kubernetes `Status` body.
  */
 
@@ -53,6 +55,10 @@ export interface FakeKubeApi {
   node(name: string): KubeNodeObject | undefined;
   /** Every request received, in order, including faulted ones. */
   requests: RecordedRequest[];
+  /** Every core/v1 Event stored, as the server holds it (a copy), in creation order. */
+  events(): Array<Record<string, any>>;
+  /** Deletes every stored Event, as their one-hour expiry would. */
+  expireEvents(): void;
   /** The next `count` requests meet `fault`: an HTTP status, no answer at all, or a reset socket. */
   failNext(count: number, fault: KubeFault): void;
   close(): Promise<void>;
@@ -85,6 +91,7 @@ export async function start({ nodes }: { nodes: string[] }): Promise<FakeKubeApi
     });
   }
   const requests: RecordedRequest[] = [];
+  const events = new Map<string, Record<string, any>>();
   const faults: KubeFault[] = [];
   const sockets = new Set<Socket>();
 
@@ -112,6 +119,8 @@ export async function start({ nodes }: { nodes: string[] }): Promise<FakeKubeApi
     if (typeof fault === 'number') return status(res, fault, `injected fault ${fault}`);
     if (!recorded.authorized) return status(res, 401, 'Unauthorized');
 
+    const ev = /^\/api\/v1\/namespaces\/([^/?]+)\/events(?:\/([^/?]+))?(?:\?.*)?$/.exec(recorded.path);
+    if (ev) return serveEvent(res, recorded, decodeURIComponent(ev[1]!), ev[2] === undefined ? undefined : decodeURIComponent(ev[2]));
     const match = /^\/api\/v1\/nodes\/([^/?]+)(?:\?.*)?$/.exec(recorded.path);
     if (!match) return status(res, 404, `the server could not find the requested resource (${recorded.method} ${recorded.path})`);
     const name = decodeURIComponent(match[1]!);
@@ -132,6 +141,30 @@ export async function start({ nodes }: { nodes: string[] }): Promise<FakeKubeApi
     json(res, 200, next);
   }
 
+  /** core/v1 Events: create (POST, JSON) and merge-patch (PATCH) by namespace and name. */
+  function serveEvent(res: ServerResponse, r: RecordedRequest, namespace: string, name: string | undefined): void {
+    if (!isObject(r.body)) return status(res, 400, 'the body must be a JSON object');
+    if (r.method === 'POST' && name === undefined) {
+      const body = r.body as Record<string, any>;
+      const key = `${namespace}/${body.metadata?.name}`;
+      if (!body.metadata?.name) return status(res, 422, 'metadata.name is required');
+      if (events.has(key)) return status(res, 409, `events "${body.metadata.name}" already exists`);
+      const stored = { apiVersion: 'v1', kind: 'Event', ...body, metadata: { ...body.metadata, namespace, uid: `uid-${body.metadata.name}`, resourceVersion: String(version++) } };
+      events.set(key, stored);
+      return json(res, 201, stored);
+    }
+    if (r.method === 'PATCH' && name !== undefined) {
+      if (r.contentType !== 'application/merge-patch+json') return status(res, 415, `unsupported patch type ${r.contentType}`);
+      const current = events.get(`${namespace}/${name}`);
+      if (!current) return status(res, 404, `events "${name}" not found`);
+      const next = applyMergePatch(current, r.body) as Record<string, any>;
+      next.metadata = { ...next.metadata, name, namespace, resourceVersion: String(version++) };
+      events.set(`${namespace}/${name}`, next);
+      return json(res, 200, next);
+    }
+    return status(res, 405, `method ${r.method} not allowed`);
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const dir = await mkdtemp(join(tmpdir(), 'fake-kube-'));
@@ -146,6 +179,8 @@ export async function start({ nodes }: { nodes: string[] }): Promise<FakeKubeApi
       return n ? structuredClone(n) : undefined;
     },
     requests,
+    events: () => [...events.values()].map((e) => structuredClone(e)),
+    expireEvents: () => events.clear(),
     failNext(count, fault) {
       for (let i = 0; i < count; i++) faults.push(fault);
     },

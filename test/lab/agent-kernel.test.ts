@@ -5,6 +5,7 @@ import { Lab } from './index.js';
 import type { LabNode } from './index.js';
 import { cidrsOf, type IpRoute } from './index.js';
 import type { LinkMonitor } from './index.js';
+import { OverlapError } from '../../src/host/overlap.js';
 import { labHost, portData, type ApplyFaults, type ApplyMethod, type LabHost } from './agent-host.js';
 
 /**
@@ -120,10 +121,28 @@ for (const method of ['targeted', 'apply'] as ApplyMethod[]) {
       expect(await routesOf(node, 'ens3')).to.deep.equal(primaryRoutes);
     });
 
-    it('an apply that succeeds but captures the primary\'s route (10.0.0.0/28 beside 10.0.0.5/24) is rolled back; the primary\'s routes are unchanged', async () => {
+    it('a port that would capture the primary\'s route (10.0.0.0/28 beside 10.0.0.5/24) is refused before apply; nothing applied, the primary\'s routes are unchanged', async () => {
       await node.plug({ mac: MAC(5) });
       const before = await files(node);
+      // An armed apply fault that is still armed afterwards: no apply step ran.
+      faults.failApplies = 1;
       const err = await configure('p5', MAC(5), '10.0.0.0/28', '10.0.0.9').then(() => undefined, (e: Error) => e);
+      const armed = faults.failApplies;
+      faults.failApplies = 0;
+      expect(err).to.be.instanceOf(OverlapError);
+      expect(err?.message).to.match(/refusing port p5: its subnet 10\.0\.0\.0\/28 overlaps address 10\.0\.0\.5\/24 of ens3/);
+      expect(armed, 'apply steps run').to.equal(1);
+      expect(await files(node)).to.deep.equal(before);
+      expect((await kernelOf(node, MAC(5)))!.addresses).to.deep.equal([]);
+      expect(await routesOf(node, 'ens3')).to.deep.equal(primaryRoutes);
+      expect((await node.routes()).filter((r) => r.dst === '10.0.0.0/28')).to.deep.equal([]);
+      expect(await node.ping('10.0.0.1')).to.equal(true);
+    });
+
+    it('with the overlap refusal opted out (AGENT_ALLOW_OVERLAP), the same port is applied and rolled back by the route check after apply; the primary\'s routes are unchanged', async () => {
+      const optedOut = await labHost(node, method, { faults, env: { AGENT_ALLOW_OVERLAP: 'true' } });
+      const before = await files(node);
+      const err = await optedOut.host.configure(portData(node, { portId: 'p5', mac: MAC(5), cidr: '10.0.0.0/28', address: '10.0.0.9' }), '/lab/test').then(() => undefined, (e: Error) => e);
       expect(err?.message).to.match(/rolled back .*route 10\.0\.0\.0\/28 dev multinic\d+ takes traffic for 10\.0\.0\.0\/28 that went by 10\.0\.0\.0\/24 dev ens3/);
       expect(await files(node)).to.deep.equal(before);
       expect((await kernelOf(node, MAC(5)))!.addresses).to.deep.equal([]);

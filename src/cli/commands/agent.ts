@@ -33,6 +33,13 @@ Example, on a development machine with the README's variables set:
  * `--sandbox DIR` runs it on a sandbox (src/roots/sandbox-agent.ts); without it, the agent
  * starts only on a machine the Kubernetes API confirms is a node (src/roots/node-guard.ts)
  * or with `--configure-this-host`; a refusal exits 2 before anything is touched.
+ *
+ * Start-up order (docs/DESIGN.md, "Safety on a shared host"): the configuration is
+ * validated, then health and metrics are bound (HTTP_HOST:HTTP_PORT; a port in use fails
+ * here, naming HTTP_PORT / --http-port, before anything else happened), and only then does
+ * the agent reach the database, the broker and the host. /healthz answers from then on;
+ * /readyz answers 503 naming `database` / `amqp` while either is away. A signal in any
+ * state (the database still awaited included) ends the process with exit code 0.
  */
 export function registerAgent(program: Command): void {
   program
@@ -46,7 +53,7 @@ export function registerAgent(program: Command): void {
     .addHelpText('after', HELP_AFTER)
     .action(async (opts: AgentOptions, cmd: Command) => {
       // Loaded here, not at the top: `multinic <anything>` should not pay for the agent's clients.
-      const [{ startAgent }, { startSandboxAgent, sandboxOverrides }, { confirmKubernetesNode, NotANodeError }, { agentSandbox }, { startHttpServer }, { createRegistry }, { createContext, ExitCode }] =
+      const [{ startAgent, checkAgentSettings }, { startSandboxAgent, sandboxOverrides }, { confirmKubernetesNode, NotANodeError }, { agentSandbox }, { startHttpServer }, { createRegistry }, { createContext, ExitCode }] =
         await Promise.all([
           import('../../roots/agent.js'),
           import('../../roots/sandbox-agent.js'),
@@ -68,6 +75,7 @@ export function registerAgent(program: Command): void {
         'http.port': opts.httpPort,
         ...(sandbox ? sandboxOverrides(sandbox, process.argv[1]!) : {}),
       });
+      checkAgentSettings(config);
       if (!sandbox && !opts.configureThisHost) {
         try {
           const { via } = await confirmKubernetesNode(config, { env: process.env });
@@ -80,7 +88,10 @@ export function registerAgent(program: Command): void {
         }
       }
       const abort = new AbortController();
-      let onSignal: (signal: NodeJS.Signals) => void = () => abort.abort();
+      let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
+        log.info({ signal }, 'stopping during start-up');
+        abort.abort();
+      };
       const signalled = new Promise<void>((resolve) => {
         const handler = (signal: NodeJS.Signals) => {
           onSignal(signal);
@@ -90,14 +101,22 @@ export function registerAgent(program: Command): void {
         process.once('SIGINT', handler);
       });
       const registry = createRegistry();
-      const agent = sandbox
-        ? await startSandboxAgent({ config, log, registry, sandbox, signal: abort.signal })
-        : await startAgent({ config, log, registry, signal: abort.signal });
-      const http = await startHttpServer({ port: config.http.port, registry, readiness: agent.readiness, log }).catch(async (err: unknown) => {
-        await agent.stop();
+      // Until the agent fills it, it is not ready: /readyz says so from the first second.
+      const readiness = [{ name: 'starting', check: () => false }];
+      const http = await startHttpServer({ port: config.http.port, host: config.http.host, registry, readiness, log });
+      let agent: Awaited<ReturnType<typeof startAgent>>;
+      try {
+        agent = sandbox
+          ? await startSandboxAgent({ config, log, registry, sandbox, signal: abort.signal, readiness })
+          : await startAgent({ config, log, registry, signal: abort.signal, readiness });
+      } catch (err) {
+        await http.close();
+        // A signal while the database was still awaited is a normal stop, not a failure.
+        if (abort.signal.aborted) return log.info('agent stopped before start-up finished');
         throw err;
-      });
+      }
       onSignal = (signal) => log.info({ signal }, 'stopping: finishing the event in hand, then closing');
+      if (abort.signal.aborted) onSignal('SIGTERM');
       await signalled;
       try {
         await agent.stop();

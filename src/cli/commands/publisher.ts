@@ -33,7 +33,7 @@ export function registerPublisher(program: Command): void {
       });
       const registry = createRegistry();
       const publisher = startPublisher({ config, log, registry });
-      const http = await startHttpServer({ port: config.http.port, registry, readiness: publisher.readiness, log }).catch(async (err: unknown) => {
+      const http = await startHttpServer({ port: config.http.port, host: config.http.host, registry, readiness: publisher.readiness, log }).catch(async (err: unknown) => {
         await publisher.stop();
         throw err;
       });

@@ -3,7 +3,9 @@ import { reasonOf } from '../../errors/classify.js';
 import type { ApplyChange, HostBackend } from '../backend.js';
 import { runCommand, type CommandRunner } from '../command.js';
 import type { Kernel } from '../kernel.js';
+import { assertSoleOwner, type ForeignClaim } from '../ownership.js';
 import { checkGenerated } from './check-generated.js';
+import { netplanClaims } from './claims.js';
 import { validateWithNetplan } from './generate.js';
 import { isOwnedFileName, readAllYaml, readOwnedFiles } from './owned-files.js';
 import { fileNameFor, renderInterface } from './render.js';
@@ -81,14 +83,23 @@ export function createNetplanBackend(options: NetplanBackendOptions): HostBacken
     readOwned: () => readOwnedFiles(netplanDir),
     render: (iface) => Buffer.from(renderInterface(iface)),
     sameEffect: (a, b) => netplanBody(a) === netplanBody(b),
-    async validate({ write, remove }) {
+    async validate({ write, remove, nic }) {
       if (generateCommand === '') return;
       const files = await readAllYaml(netplanDir);
       for (const file of remove) files.delete(file);
       if (write) files.set(write.file, write.content);
       const { networkd } = await validateWithNetplan({ generateCommand, files, tmpDir });
       if (write) checkGenerated(write.iface, networkd);
+      if (nic) assertSoleOwner(nic, netplanClaims(networkd, files, netplanDir, nic));
       validated = { files, networkd };
+    },
+    async claims(nics) {
+      const out = new Map<string, ForeignClaim[]>();
+      if (generateCommand === '' || nics.length === 0) return out;
+      const files = await readAllYaml(netplanDir);
+      const { networkd } = await validateWithNetplan({ generateCommand, files, tmpDir });
+      for (const nic of nics) out.set(nic.newName, netplanClaims(networkd, files, netplanDir, nic));
+      return out;
     },
     async apply(log: Log, change?: ApplyChange) {
       // Without a kernel (the sandbox's fake sysfs) there is no host to target: NETPLAN_APPLY_COMMAND is its stand-in.

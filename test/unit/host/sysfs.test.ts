@@ -1,3 +1,4 @@
+import { AmbiguousNicError } from '../../../src/host/ownership.js';
 import { expect } from 'chai';
 import { HostTransientError } from '../../../src/errors/errors.js';
 import { findNicByMac, listHostInterfaces, readOperstate, waitForNic } from '../../../src/host/sysfs.js';
@@ -35,7 +36,10 @@ describe('host/sysfs', () => {
 
   it('prefers the device-backed interface when a stacked one shares the MAC, else refuses to guess', async () => {
     await sys.add({ name: 'ens4.100', mac: 'fa:16:3e:aa:bb:cc' });
-    expect(await findNicByMac(sys.root, 'fa:16:3e:aa:bb:cc')).to.equal(undefined);
+    // Refusing to guess is an error that says why (issue 11), not "no interface appeared".
+    const err = await findNicByMac(sys.root, 'fa:16:3e:aa:bb:cc').then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(AmbiguousNicError);
+    expect((err as Error).message).to.match(/ambiguous.*ens4, ens4\.100/);
     await mkdir(join(sys.root, 'ens4', 'device'));
     expect(await findNicByMac(sys.root, 'fa:16:3e:aa:bb:cc')).to.equal('ens4');
   });
