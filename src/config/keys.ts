@@ -23,6 +23,16 @@ export const DEFAULT_APPLY_COMMAND = [
   'nsenter', '--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'netplan', 'apply',
 ] as const;
 
+/** `nmcli` in the host's namespaces, as a DaemonSet pod runs it (mount for the host's binary and D-Bus socket). */
+export const DEFAULT_NMCLI_COMMAND = [
+  'nsenter', '--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'nmcli',
+] as const;
+
+/** `ip` in the host's namespaces: the NetworkManager backend renames NICs with it (NetworkManager never renames). */
+export const DEFAULT_IP_COMMAND = [
+  'nsenter', '--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'ip',
+] as const;
+
 export const KEYS: readonly KeySpec[] = [
   { path: 'db.host', env: 'DB_HOST', default: '127.0.0.1', doc: 'MySQL/MariaDB host.' },
   { path: 'db.port', env: 'DB_PORT', default: 3306, doc: 'MySQL/MariaDB port.' },
@@ -42,6 +52,12 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'netplan.applyCommand', env: 'NETPLAN_APPLY_COMMAND', default: DEFAULT_APPLY_COMMAND, doc: 'argv run to apply netplan; never run through a shell (whitespace-split, or a JSON array when it starts with `[`).' },
   { path: 'netplan.applyTimeout', env: 'NETPLAN_APPLY_TIMEOUT', default: '60s', doc: 'An apply that takes longer is killed and rolled back.' },
   { path: 'netplan.generateCommand', env: 'NETPLAN_GENERATE_COMMAND', default: 'netplan', doc: 'netplan binary used for `netplan generate --root-dir` validation; empty string skips validation (not recommended).', emptyAllowed: true },
+  { path: 'networkManager.connectionsDir', env: 'NM_CONNECTIONS_DIR', default: '/etc/NetworkManager/system-connections', doc: 'Where NetworkManager keyfiles are written (the NetworkManager backend).' },
+  { path: 'networkManager.backupDir', env: 'NM_BACKUP_DIR', default: '/var/backups/multinic-networkmanager', doc: 'Where the owned keyfiles are backed up before each change (kept as many as NETPLAN_BACKUP_KEEP).' },
+  { path: 'networkManager.ifcfgDir', env: 'NM_IFCFG_DIR', default: '/etc/sysconfig/network-scripts', doc: 'ifcfg files read for other profiles claiming a NIC (RHEL-family initscripts format).' },
+  { path: 'networkManager.nmcliCommand', env: 'NMCLI_COMMAND', default: DEFAULT_NMCLI_COMMAND, doc: 'argv prefix running `nmcli` in the host\'s namespaces; never run through a shell (whitespace-split, or a JSON array when it starts with `[`).' },
+  { path: 'networkManager.ipCommand', env: 'NM_IP_COMMAND', default: DEFAULT_IP_COMMAND, doc: 'argv prefix running `ip` in the host\'s network namespace, for the `multinicN` rename; never run through a shell.' },
+  { path: 'networkManager.applyTimeout', env: 'NM_APPLY_TIMEOUT', default: '30s', doc: 'Each `nmcli` / `ip` step of an apply that takes longer is killed and the change rolled back.' },
   { path: 'sysfsNetDir', env: 'SYSFS_NET_DIR', default: '/sys/class/net', doc: 'Where NICs are looked up by MAC.' },
   { path: 'kube.kubeconfig', env: 'KUBECONFIG', doc: 'kubeconfig file; in-cluster config when unset.' },
   { path: 'kube.mode', env: 'KUBE_MODE', default: 'api', doc: '`api` patches the Node; `log` only logs the patch it would send (no cluster).' },
@@ -54,6 +70,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'publisher.batchSize', env: 'PUBLISHER_BATCH_SIZE', default: 5000, doc: 'Most rows read per poll.' },
   { path: 'publisher.lockName', env: 'PUBLISHER_LOCK_NAME', default: 'multinic-publisher', doc: 'MySQL named lock held by the active publisher replica.' },
   { path: 'publisher.nodeRefresh', env: 'PUBLISHER_NODE_REFRESH', default: '30s', doc: 'How often node queues are declared for new node_table rows.' },
+  { path: 'agent.backend', env: 'AGENT_BACKEND', default: 'auto', doc: '`netplan`, `networkmanager`, or `auto`: netplan when NETPLAN_DIR holds any *.yaml, else NetworkManager when `nmcli` says it is running.' },
   { path: 'agent.resyncInterval', env: 'AGENT_RESYNC_INTERVAL', default: '5m', doc: 'Full reconcile of the node with the database (also at start-up).' },
   { path: 'agent.nicWait', env: 'AGENT_NIC_WAIT', default: '30s', doc: 'How long to wait for a hot-plugged NIC to appear.' },
   { path: 'agent.allowTakeover', env: 'AGENT_ALLOW_TAKEOVER', default: false, doc: 'Allow configuring a NIC that is up with addresses MultiNIC did not configure.' },

@@ -79,6 +79,14 @@ export const ConfigSchema = z.strictObject({
     applyTimeout: duration,
     generateCommand: str,
   }),
+  networkManager: z.strictObject({
+    connectionsDir: nonEmpty,
+    backupDir: nonEmpty,
+    ifcfgDir: nonEmpty,
+    nmcliCommand: argv,
+    ipCommand: argv,
+    applyTimeout: duration,
+  }),
   sysfsNetDir: nonEmpty,
   kube: z.strictObject({
     kubeconfig: nonEmpty.optional(),
@@ -98,6 +106,7 @@ export const ConfigSchema = z.strictObject({
     nodeRefresh: duration,
   }),
   agent: z.strictObject({
+    backend: z.enum(['auto', 'netplan', 'networkmanager'], { error: 'expected auto, netplan or networkmanager' }),
     resyncInterval: duration,
     nicWait: duration,
     allowTakeover: bool,

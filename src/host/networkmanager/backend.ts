@@ -1,0 +1,81 @@
+import type { Log } from '../../log/logger.js';
+import type { HostBackend } from '../backend.js';
+import { CommandFailedError, runCommand, type CommandRunner } from '../command.js';
+import { parseOwnedHeader } from '../owned-meta.js';
+import { readOwnedIn } from '../owned-read.js';
+import { applyKeyfiles } from './apply.js';
+import { checkNormalised } from './check-normalised.js';
+import { interfaceNameOfKeyfile, keyfileNameFor, renderKeyfile } from './render.js';
+
+/** What the NetworkManager backend needs; the keys mean what the configuration reference says. */
+export interface NetworkManagerBackendOptions {
+  /** `networkManager.connectionsDir` (NM_CONNECTIONS_DIR, default /etc/NetworkManager/system-connections). */
+  connectionsDir: string;
+  /** argv prefix of `nmcli` in the host's namespaces (NMCLI_COMMAND). */
+  nmcliCommand: readonly string[];
+  /** argv prefix of `ip` in the host's network namespace (NM_IP_COMMAND). */
+  ipCommand: readonly string[];
+  /** `networkManager.applyTimeout` (default 30 s), per command. */
+  applyTimeoutMs: number;
+  /** `sysfsNetDir` (SYSFS_NET_DIR). */
+  sysfsNetDir: string;
+  log: Log;
+  /** Runs every command; default runCommand. Tests inject a spy. */
+  run?: CommandRunner;
+}
+
+/** Everything after the two header lines: what NetworkManager itself reads. */
+function keyfileBody(content: Buffer): string {
+  return content.toString().split('\n').slice(2).join('\n');
+}
+
+const parse = (text: string, file?: string) => parseOwnedHeader(text, keyfileNameFor, file);
+
+/**
+ * The NetworkManager backend (RHEL, Rocky, Alma): one `multinic-multinicN.nmconnection`
+ * keyfile per interface in `connectionsDir` (nm-settings-keyfile(5)), validated by
+ * NetworkManager's own reader (`nmcli --offline connection modify < file`, compared value by
+ * value with what was meant: checkNormalised), applied with `nmcli connection reload` and
+ * `reapply` / `up` of the changed profiles, after renaming the NIC to multinicN with `ip`
+ * (applyKeyfiles). `nmcli --offline` exists since NetworkManager 1.40 (nmcli(1)); an older
+ * nmcli that does not know it is reported once and validation then rests on the
+ * load-and-check of the apply.
+ */
+export function createNetworkManagerBackend(options: NetworkManagerBackendOptions): HostBackend {
+  const { connectionsDir, nmcliCommand, ipCommand, applyTimeoutMs, sysfsNetDir, log } = options;
+  const run = options.run ?? runCommand;
+  /** Bytes of each keyfile as last made live by this process (see applyKeyfiles). */
+  const applied = new Map<string, Buffer>();
+  let offline = true;
+  const readOwned = () => readOwnedIn(connectionsDir, { isOwnedFileName: (f) => interfaceNameOfKeyfile(f) !== undefined, parse });
+  return {
+    name: 'networkmanager',
+    dir: connectionsDir,
+    fileNameFor: keyfileNameFor,
+    interfaceNameOf: interfaceNameOfKeyfile,
+    readOwned,
+    render: (iface) => Buffer.from(renderKeyfile(iface)),
+    sameEffect: (a, b) => keyfileBody(a) === keyfileBody(b),
+    async validate({ write }) {
+      // Removing a keyfile needs no check: NM deactivates the profile on reload.
+      if (!write || !offline) return;
+      let stdout: string;
+      try {
+        ({ stdout } = await run([...nmcliCommand, '--offline', 'connection', 'modify'], { timeoutMs: applyTimeoutMs, log, input: keyfileBody(write.content) }));
+      } catch (err) {
+        if (err instanceof CommandFailedError && /offline/i.test(err.stderrTail) && /unknown|invalid|not support/i.test(err.stderrTail)) {
+          offline = false;
+          log.warn({ err }, 'this nmcli has no --offline (NetworkManager < 1.40): keyfiles are checked only by loading them');
+          return;
+        }
+        throw err;
+      }
+      checkNormalised(write.iface, stdout);
+    },
+    async apply(applyLog: Log) {
+      const started = Date.now();
+      await applyKeyfiles({ nmcli: nmcliCommand, ip: ipCommand, sysfsNetDir, timeoutMs: applyTimeoutMs, run, log: applyLog }, await readOwned(), applied);
+      applyLog.info({ durationMs: Date.now() - started }, 'NetworkManager applied');
+    },
+  };
+}

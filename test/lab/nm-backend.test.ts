@@ -1,0 +1,154 @@
+import { expect } from 'chai';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ipAddressReader } from '../../src/host/addresses.js';
+import { runCommand, type CommandRunner } from '../../src/host/command.js';
+import { NetworkManagerHost } from '../../src/host/networkmanager/host.js';
+import { OWNED_MARKER } from '../../src/host/owned-meta.js';
+import { createRingLogger } from '../../src/log/logger.js';
+import { interfaceData } from '../helpers/builders.js';
+import { Lab } from './lab.js';
+import type { LabNode } from './node.js';
+import { cidrsOf } from './ip.js';
+import { cloudInitKeyfile } from './primary.js';
+import { pollUntil } from './run.js';
+
+/**
+ * The NetworkManager backend (src/host/networkmanager) on a lab node that runs the real
+ * NetworkManager 1.42 with a private D-Bus: every outcome is judged by the node's kernel
+ * (`ip -j addr`, routes), never by what the backend says.
+ */
+describe('NetworkManager backend in a lab node (real NetworkManager)', function () {
+  this.timeout(90_000);
+  let lab: Lab;
+  let node: LabNode;
+  let host: NetworkManagerHost;
+  let backupDir: string;
+  const ring = createRingLogger('nm-backend');
+
+  /** Runs `ip`-reading commands inside the node, as `hostNetwork` does on a real node. */
+  const inNode: CommandRunner = (argv, opts) => runCommand([...node.enterCommand, ...argv], opts);
+
+  before(async () => {
+    lab = await Lab.start({ tag: 'nm' });
+    node = await lab.addNode({ name: 'rocky-1', backend: 'networkmanager', primary: { address: '10.0.0.6/24', gateway: '10.0.0.1' } });
+    await lab.switch.addAddress('10.41.0.1/24');
+    await lab.switch.addAddress('fd00:41::1/64');
+    backupDir = await mkdtemp(join(tmpdir(), 'nm-backups-'));
+    host = new NetworkManagerHost({
+      connectionsDir: node.nmConnectionsDir,
+      nmcliCommand: node.nmcliCommand,
+      ipCommand: [...node.enterCommand, 'ip'],
+      applyTimeoutMs: 20_000,
+      sysfsNetDir: node.sysfsNetDir,
+      backupDir,
+      backupKeep: 5,
+      nicWaitMs: 10_000,
+      allowTakeover: false,
+      addresses: ipAddressReader({ log: ring.log, run: inNode }),
+      log: ring.log,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      now: () => new Date(),
+    });
+  });
+  after(async () => {
+    await lab?.stop();
+    if (backupDir) await rm(backupDir, { recursive: true, force: true });
+  });
+
+  const defaults = async () => (await node.routes()).filter((r) => r.dst === 'default').map((r) => `${r.gateway} ${r.dev}`);
+  const v4 = interfaceData({ macAddress: 'fa:16:3e:41:00:04', cidr: '10.41.0.0/24', address: '10.41.0.11', mtu: 9000 });
+  const v6 = interfaceData({ macAddress: 'fa:16:3e:41:00:05', cidr: 'fd00:41::/64', address: 'fd00:41::11', mtu: 1400 });
+
+  it('attaches an IPv4 port with MTU 9000: the NIC is renamed multinic0 and carries the address, the default route stays on the primary', async () => {
+    await node.plug({ mac: v4.macAddress });
+    expect(await host.configure(v4, '/multinic/publisher')).to.deep.equal({ name: 'multinic0', changed: true });
+    const l = await node.addrOf('multinic0');
+    expect(cidrsOf(l, { family: 'inet' })).to.deep.equal(['10.41.0.11/24']);
+    expect(l?.mtu).to.equal(9000);
+    expect(l?.operstate).to.equal('UP');
+    expect(await defaults()).to.deep.equal(['10.0.0.1 ens3']);
+    expect(await node.ping('10.41.0.1')).to.equal(true);
+    const file = join(node.nmConnectionsDir, 'multinic-multinic0.nmconnection');
+    expect((await stat(file)).mode & 0o777).to.equal(0o600);
+    expect((await readFile(file, 'utf8')).split('\n')[0]).to.equal(OWNED_MARKER);
+    // The prefix route has the pinned metric, not NM's per-activation one (NETWORKMANAGER.md §2).
+    expect((await node.routes()).filter((r) => r.dev === 'multinic0' && r.dst === '10.41.0.0/24').map((r) => r.metric)).to.deep.equal([1000]);
+  });
+
+  it('attaches an IPv6 port with MTU 1400 on a second NIC without an event on any other link', async () => {
+    await node.plug({ mac: v6.macAddress });
+    await node.settled();
+    const mon = await node.monitor();
+    expect(await host.configure(v6, '/multinic/publisher')).to.deep.equal({ name: 'multinic1', changed: true });
+    const l = await pollUntil('multinic1 with fd00:41::11/64', async () => {
+      const x = await node.addrOf('multinic1');
+      return cidrsOf(x, { family: 'inet6' }).includes('fd00:41::11/64') ? x : undefined;
+    });
+    expect(l.mtu).to.equal(1400);
+    expect(cidrsOf(l, { family: 'inet' })).to.deep.equal([]);
+    await mon.stop();
+    expect(mon.events({ excluding: ['multinic1', 'ens5'] }).map((e) => e.text)).to.deep.equal([]);
+    expect(await defaults()).to.deep.equal(['10.0.0.1 ens3']);
+  });
+
+  it('a duplicate attach is a no-op: nothing written, nothing applied', async () => {
+    const before = await readFile(join(node.nmConnectionsDir, 'multinic-multinic0.nmconnection'));
+    expect(await host.configure(v4, '/multinic/publisher')).to.deep.equal({ name: 'multinic0', changed: false });
+    expect(await readFile(join(node.nmConnectionsDir, 'multinic-multinic0.nmconnection'))).to.deep.equal(before);
+  });
+
+  it('an address and MTU change leaves no old address behind', async () => {
+    await host.configure({ ...v4, address: '10.41.0.12', mtu: 1500, generation: v4.generation + 1 }, '/multinic/publisher');
+    const l = await node.addrOf('multinic0');
+    expect(cidrsOf(l, { family: 'inet' })).to.deep.equal(['10.41.0.12/24']);
+    expect(l?.mtu).to.equal(1500);
+  });
+
+  it('a failed apply (NetworkManager stopped) rolls the keyfile back byte for byte; the kernel keeps the last good address', async () => {
+    const file = join(node.nmConnectionsDir, 'multinic-multinic0.nmconnection');
+    const before = await readFile(file);
+    await node.exec(['systemctl', 'stop', 'NetworkManager']);
+    try {
+      let err: Error | undefined;
+      await host.configure({ ...v4, address: '10.41.0.13', generation: v4.generation + 2 }, '/multinic/publisher').catch((e: Error) => { err = e; });
+      expect(err?.message).to.match(/rolled back/);
+      expect(await readFile(file)).to.deep.equal(before);
+      expect(cidrsOf(await node.addrOf('multinic0'), { family: 'inet' })).to.deep.equal(['10.41.0.12/24']);
+    } finally {
+      await node.exec(['systemctl', 'start', 'NetworkManager']);
+    }
+    await pollUntil('NetworkManager answering again', async () => (await inNode(['nmcli', '-t', 'general', 'status'], { timeoutMs: 5_000, log: ring.log }).then(() => true, () => false)));
+    await host.configure({ ...v4, address: '10.41.0.13', generation: v4.generation + 2 }, '/multinic/publisher');
+    expect(cidrsOf(await node.addrOf('multinic0'), { family: 'inet' })).to.deep.equal(['10.41.0.13/24']);
+  });
+
+  it('detach removes the keyfile and leaves no address on the NIC', async () => {
+    expect(await host.remove(v6.portId)).to.deep.equal({ name: 'multinic1', changed: true });
+    await pollUntil('multinic1 without addresses', async () => cidrsOf(await node.addrOf('multinic1')).length === 0, { timeoutMs: 5_000 });
+    expect((await readdir(node.nmConnectionsDir)).sort()).to.deep.equal([cloudInitKeyfile('ens3'), 'multinic-multinic0.nmconnection']);
+  });
+
+  it('waits for a NIC that appears 2 s after the event', async () => {
+    const late = interfaceData({ macAddress: 'fa:16:3e:41:00:07', cidr: '10.41.0.0/24', address: '10.41.0.17', mtu: null });
+    const plugged = node.plug({ mac: late.macAddress, afterMs: 2_000 });
+    const started = Date.now();
+    const change = await host.configure(late, '/multinic/publisher');
+    await plugged;
+    expect(Date.now() - started).to.be.greaterThan(1_500);
+    expect(change.changed).to.equal(true);
+    expect(cidrsOf(await node.addrOf(change.name), { family: 'inet' })).to.deep.equal(['10.41.0.17/24']);
+  });
+
+  it('refuses an MTU IPv6 cannot carry before anything touches the node', async () => {
+    const entries = (await readdir(node.nmConnectionsDir)).sort();
+    // An MTU NM cannot carry over IPv6: refused before anything touches the node.
+    const bad = interfaceData({ macAddress: 'fa:16:3e:41:00:09', cidr: 'fd00:41::/64', address: 'fd00:41::19', mtu: 1000 });
+    await node.plug({ mac: bad.macAddress });
+    let err: Error | undefined;
+    await host.configure(bad, '/multinic/publisher').catch((e: Error) => { err = e; });
+    expect(err?.message).to.match(/out of range for IPv6/);
+    expect((await readdir(node.nmConnectionsDir)).sort()).to.deep.equal(entries);
+  });
+});
