@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ipAddressReader } from '../../src/host/addresses.js';
@@ -25,6 +25,7 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
   let node: LabNode;
   let host: NetworkManagerHost;
   let backupDir: string;
+  let ifcfgDir: string;
   const ring = createRingLogger('nm-backend');
 
   /** Runs `ip`-reading commands inside the node, as `hostNetwork` does on a real node. */
@@ -36,8 +37,10 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
     await lab.switch.addAddress('10.41.0.1/24');
     await lab.switch.addAddress('fd00:41::1/64');
     backupDir = await mkdtemp(join(tmpdir(), 'nm-backups-'));
+    ifcfgDir = await mkdtemp(join(tmpdir(), 'nm-ifcfg-'));
     host = new NetworkManagerHost({
       connectionsDir: node.nmConnectionsDir,
+      ifcfgDir,
       nmcliCommand: node.nmcliCommand,
       ipCommand: [...node.enterCommand, 'ip'],
       applyTimeoutMs: 20_000,
@@ -54,7 +57,7 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
   });
   after(async () => {
     await lab?.stop();
-    if (backupDir) await rm(backupDir, { recursive: true, force: true });
+    for (const d of [backupDir, ifcfgDir]) if (d) await rm(d, { recursive: true, force: true });
   });
 
   const defaults = async () => (await node.routes()).filter((r) => r.dst === 'default').map((r) => `${r.gateway} ${r.dev}`);
@@ -150,5 +153,50 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
     await host.configure(bad, '/multinic/publisher').catch((e: Error) => { err = e; });
     expect(err?.message).to.match(/out of range for IPv6/);
     expect((await readdir(node.nmConnectionsDir)).sort()).to.deep.equal(entries);
+  });
+
+  describe('another profile claiming the NIC is refused, naming it, and nothing is written', () => {
+    const refused = async (data: ReturnType<typeof interfaceData>, pattern: RegExp) => {
+      const entries = (await readdir(node.nmConnectionsDir)).sort();
+      let err: Error | undefined;
+      await host.configure(data, '/multinic/publisher').catch((e: Error) => { err = e; });
+      expect(err?.message).to.match(pattern);
+      expect((await readdir(node.nmConnectionsDir)).sort()).to.deep.equal(entries);
+    };
+
+    it('a keyfile matching the MAC', async () => {
+      const data = interfaceData({ macAddress: 'fa:16:3e:41:00:0a', cidr: '10.41.0.0/24', address: '10.41.0.20', mtu: null });
+      const nic = await node.plug({ mac: data.macAddress });
+      const path = join(node.nmConnectionsDir, 'ops-data.nmconnection');
+      await writeFile(path, `[connection]\nid=ops data\ntype=ethernet\n[ethernet]\nmac-address=FA:16:3E:41:00:0A\n[ipv4]\nmethod=disabled\n`, { mode: 0o600 });
+      try {
+        await refused(data, new RegExp(`refusing ${nic.ifname} \\(MAC fa:16:3e:41:00:0a\\) as multinic\\d+: .*ops-data\\.nmconnection \\(ops data\\) matches MAC fa:16:3e:41:00:0a`));
+      } finally {
+        await rm(path);
+      }
+    });
+
+    it('an ifcfg file naming the device', async () => {
+      const data = interfaceData({ macAddress: 'fa:16:3e:41:00:0b', cidr: '10.41.0.0/24', address: '10.41.0.21', mtu: null });
+      const nic = await node.plug({ mac: data.macAddress });
+      const path = join(ifcfgDir, `ifcfg-${nic.ifname}`);
+      await writeFile(path, `DEVICE="${nic.ifname}"\nBOOTPROTO=dhcp\nONBOOT=yes\n`);
+      try {
+        await refused(data, new RegExp(`ifcfg-${nic.ifname} \\(${nic.ifname}\\) names interface ${nic.ifname}`));
+      } finally {
+        await rm(path);
+      }
+    });
+
+    it('a profile NetworkManager holds only in memory', async () => {
+      const data = interfaceData({ macAddress: 'fa:16:3e:41:00:0c', cidr: '10.41.0.0/24', address: '10.41.0.22', mtu: null });
+      const nic = await node.plug({ mac: data.macAddress });
+      await inNode(['nmcli', 'connection', 'add', 'save', 'no', 'type', 'ethernet', 'con-name', 'volatile one', 'ifname', nic.ifname, 'autoconnect', 'no', 'ipv4.method', 'disabled', 'ipv6.method', 'disabled'], { timeoutMs: 10_000, log: ring.log });
+      try {
+        await refused(data, /\/run\/NetworkManager\/system-connections\/volatile one\.nmconnection \(volatile one\) names interface/);
+      } finally {
+        await inNode(['nmcli', 'connection', 'delete', 'volatile one'], { timeoutMs: 10_000, log: ring.log });
+      }
+    });
   });
 });

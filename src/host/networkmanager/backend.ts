@@ -1,10 +1,13 @@
 import type { Log } from '../../log/logger.js';
+import { HostError } from '../../errors/errors.js';
 import type { HostBackend } from '../backend.js';
 import { CommandFailedError, runCommand, type CommandRunner } from '../command.js';
+import { findNicByMac, normalizeMac } from '../sysfs.js';
 import { parseOwnedHeader } from '../owned-meta.js';
 import { readOwnedIn } from '../owned-read.js';
 import { applyKeyfiles } from './apply.js';
 import { checkNormalised } from './check-normalised.js';
+import { readNmClaims, type NmClaim, type NmNic } from './claims.js';
 import { interfaceNameOfKeyfile, keyfileNameFor, renderKeyfile } from './render.js';
 
 /** What the NetworkManager backend needs; the keys mean what the configuration reference says. */
@@ -17,11 +20,19 @@ export interface NetworkManagerBackendOptions {
   ipCommand: readonly string[];
   /** `networkManager.applyTimeout` (default 30 s), per command. */
   applyTimeoutMs: number;
+  /** `networkManager.ifcfgDir` (NM_IFCFG_DIR, default /etc/sysconfig/network-scripts): read for other profiles' claims. */
+  ifcfgDir: string;
   /** `sysfsNetDir` (SYSFS_NET_DIR). */
   sysfsNetDir: string;
   log: Log;
   /** Runs every command; default runCommand. Tests inject a spy. */
   run?: CommandRunner;
+}
+
+/** The backend, plus the reader of other profiles' claims that the ownership check and resync's audit use. */
+export interface NetworkManagerBackend extends HostBackend {
+  /** Claims of other NetworkManager profiles on each of `nics`, by `newName` (see readNmClaims). */
+  claims(nics: readonly NmNic[]): Promise<Map<string, NmClaim[]>>;
 }
 
 /** Everything after the two header lines: what NetworkManager itself reads. */
@@ -41,9 +52,11 @@ const parse = (text: string, file?: string) => parseOwnedHeader(text, keyfileNam
  * nmcli that does not know it is reported once and validation then rests on the
  * load-and-check of the apply.
  */
-export function createNetworkManagerBackend(options: NetworkManagerBackendOptions): HostBackend {
-  const { connectionsDir, nmcliCommand, ipCommand, applyTimeoutMs, sysfsNetDir, log } = options;
+export function createNetworkManagerBackend(options: NetworkManagerBackendOptions): NetworkManagerBackend {
+  const { connectionsDir, ifcfgDir, nmcliCommand, ipCommand, applyTimeoutMs, sysfsNetDir, log } = options;
   const run = options.run ?? runCommand;
+  const sources = { connectionsDir, ifcfgDir, nmcli: { command: nmcliCommand, run, timeoutMs: applyTimeoutMs, log } };
+  const claims = async (nics: readonly NmNic[]) => new Map(await Promise.all(nics.map(async (n) => [n.newName, await readNmClaims(sources, n)] as const)));
   /** Bytes of each keyfile as last made live by this process (see applyKeyfiles). */
   const applied = new Map<string, Buffer>();
   let offline = true;
@@ -56,9 +69,19 @@ export function createNetworkManagerBackend(options: NetworkManagerBackendOption
     readOwned,
     render: (iface) => Buffer.from(renderKeyfile(iface)),
     sameEffect: (a, b) => keyfileBody(a) === keyfileBody(b),
+    claims,
     async validate({ write }) {
       // Removing a keyfile needs no check: NM deactivates the profile on reload.
-      if (!write || !offline) return;
+      if (!write) return;
+      const mac = normalizeMac(write.iface.macAddress);
+      const nic = { mac, currentName: (await findNicByMac(sysfsNetDir, mac)) ?? write.iface.name, newName: write.iface.name };
+      const found = await readNmClaims(sources, nic);
+      if (found.length > 0) {
+        // One owner per NIC (docs/DESIGN.md "Never fight another owner"): two profiles for one NIC fight on every activation.
+        const named = found.map((c) => `${c.files.join(', ')} (${c.definition}) ${c.how}`).join('; ');
+        throw new HostError(`refusing ${nic.currentName} (MAC ${mac}) as ${nic.newName}: another NetworkManager profile claims it: ${named}`);
+      }
+      if (!offline) return;
       let stdout: string;
       try {
         ({ stdout } = await run([...nmcliCommand, '--offline', 'connection', 'modify'], { timeoutMs: applyTimeoutMs, log, input: keyfileBody(write.content) }));
