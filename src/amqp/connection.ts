@@ -9,7 +9,14 @@ export interface ConnectOptions {
   /** Seconds between reconnect attempts (default 1). */
   reconnectSeconds?: number;
   heartbeatSeconds?: number;
+  /** More AMQP client properties, shown by the management API per connection (`client_properties`). */
+  clientProperties?: Record<string, string>;
 }
+
+/** Client property naming the node (its database name) an agent connection serves; `status` reads it. */
+export const AGENT_NODE_PROPERTY = 'multinic_node';
+/** Client property naming the host backend (netplan, networkmanager) of an agent connection; `status` reads it. */
+export const AGENT_BACKEND_PROPERTY = 'multinic_backend';
 
 /**
  * Opens a self-healing AMQP connection (amqp-connection-manager): it reconnects after
@@ -17,12 +24,12 @@ export interface ConnectOptions {
  * so declarations, prefetch and consumers come back by themselves. Connect and
  * disconnect are logged once each, with the URL's password redacted.
  */
-export function connectAmqp(url: string, { connectionName, log, reconnectSeconds = 1, heartbeatSeconds = 10 }: ConnectOptions): AmqpConnectionManager {
+export function connectAmqp(url: string, { connectionName, log, reconnectSeconds = 1, heartbeatSeconds = 10, clientProperties = {} }: ConnectOptions): AmqpConnectionManager {
   const safeUrl = redactText(url);
   const conn = amqp.connect([url], {
     heartbeatIntervalInSeconds: heartbeatSeconds,
     reconnectTimeInSeconds: reconnectSeconds,
-    connectionOptions: { clientProperties: { connection_name: connectionName } },
+    connectionOptions: { clientProperties: { ...clientProperties, connection_name: connectionName } },
   });
   let wasConnected = false;
   let lastFailure = '';

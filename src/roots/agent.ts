@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Sequelize } from 'sequelize';
-import { connectAmqp, type AmqpConnectionManager } from '../amqp/connection.js';
+import { AGENT_BACKEND_PROPERTY, AGENT_NODE_PROPERTY, connectAmqp, type AmqpConnectionManager } from '../amqp/connection.js';
 import type { Config } from '../config/schema.js';
 import { createSequelize } from '../db/connection.js';
 import { SequelizeInterfaceStore } from '../db/interface-store.js';
@@ -8,7 +8,6 @@ import { ConfigError } from '../errors/errors.js';
 import { reasonOf } from '../errors/classify.js';
 import { ipAddressReader, type AddressReader } from '../host/addresses.js';
 import type { CommandRunner } from '../host/command.js';
-import { NetplanHost } from '../host/netplan/host.js';
 import { createAgentMetrics } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
 import { createNodePatcherFromConfig } from '../kube/node-patcher.js';
@@ -22,13 +21,14 @@ import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
 import { resyncNode } from '../agent/resync.js';
 import { createSerializer } from '../lib/serial.js';
 import { interfaceEventParsing } from '../agent/delivery.js';
+import { createAgentHost } from './agent-host.js';
 import { deliveryMetrics } from './delivery-metrics.js';
 
 /** Parts a test may replace; everything else is built from the configuration. */
 export interface AgentOverrides {
   /** Reads a NIC's addresses for the takeover guard; default `ip -j addr` (execFile). */
   addresses?: AddressReader;
-  /** Runs the apply command (NetplanHost's `run`); tests count or fail applies through it. */
+  /** Runs the host's commands (backend detection, apply); tests count or fail applies through it. */
   run?: CommandRunner;
   host?: InterfaceHost;
   nodes?: NodePatcher;
@@ -102,29 +102,19 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     throw err;
   }
   const metrics = createAgentMetrics(registry);
-  const host =
-    overrides.host ??
-    new NetplanHost({
-      netplanDir: config.netplan.dir,
-      backupDir: config.netplan.backupDir,
-      backupKeep: config.netplan.backupKeep,
-      sysfsNetDir: config.sysfsNetDir,
-      applyCommand: config.netplan.applyCommand,
-      applyTimeoutMs: config.netplan.applyTimeout,
-      generateCommand: config.netplan.generateCommand,
-      nicWaitMs: config.agent.nicWait,
-      allowTakeover: config.agent.allowTakeover,
-      addresses: overrides.addresses ?? ipAddressReader({ log }),
-      log: log.child({ component: 'host' }),
-      sleep: (ms) => delay(ms),
-      now: () => new Date(),
-      run: overrides.run,
-    });
+  const built = overrides.host
+    ? undefined
+    : await createAgentHost(config, { addresses: overrides.addresses ?? ipAddressReader({ log }), log, run: overrides.run, sleep: (ms) => delay(ms) }).catch(async (err: unknown) => {
+        await sequelize.close().catch(() => undefined);
+        throw err;
+      });
+  const host = overrides.host ?? built!.host;
+  const backend = built?.choice.backend;
   const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, log.child({ component: 'kube' }));
   // Every patch carries the whole state, so it is also the moment to update the gauge.
   const nodes: NodePatcher = {
     patchInterfaces: async (name, state, options) => {
-      await patcher.patchInterfaces(name, state, options);
+      await patcher.patchInterfaces(name, backend ? { ...state, backend } : state, options);
       metrics.interfacesConfigured.set(state.interfaces.length);
     },
   };
@@ -152,7 +142,12 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
   );
   resync.start();
 
-  const connection: AmqpConnectionManager = connectAmqp(config.amqp.url, { connectionName: `multinic-agent ${kubeName}`, log });
+  const connection: AmqpConnectionManager = connectAmqp(config.amqp.url, {
+    connectionName: `multinic-agent ${kubeName}`,
+    log,
+    // Read back by `multinic status` from the management API's connection list.
+    clientProperties: { [AGENT_NODE_PROPERTY]: node.dbName, ...(backend ? { [AGENT_BACKEND_PROPERTY]: backend } : {}) },
+  });
   let trigger: QueueTrigger;
   try {
     trigger = await startQueueTrigger({
@@ -174,7 +169,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     await sequelize.close().catch(() => undefined);
     throw err;
   }
-  log.info({ kubeName, dbName: node.dbName, known: node.known, resyncIntervalMs: config.agent.resyncInterval }, 'agent started');
+  log.info({ kubeName, dbName: node.dbName, known: node.known, backend, resyncIntervalMs: config.agent.resyncInterval }, 'agent started');
 
   let stopped: Promise<void> | undefined;
   return {

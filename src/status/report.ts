@@ -7,6 +7,8 @@ import { queryInterfaceCounts, type StatusDb } from '../db/status-counts.js';
 export interface NodeStatus {
   node: string;
   inNodeTable: boolean;
+  /** The host backend its connected agent reports (`netplan`, `networkmanager`); null when none is connected. */
+  backend: string | null;
   interfaces: { configured: number; pending: number; failed: number };
   queue: { name: string; exists: boolean; messages: number; consumers: number; consuming: boolean };
 }
@@ -55,8 +57,8 @@ export async function collectStatus({ db, dbLabel, management, vhost, node }: St
   return {
     vhost,
     nodes: counts.map((c) => {
-      const { queue, ...q } = broker.queues.get(c.node)!;
-      return { node: c.node, inNodeTable: c.inNodeTable, interfaces: { configured: c.configured, pending: c.pending, failed: c.failed }, queue: { name: queue, ...q } };
+      const { queue, backend, ...q } = broker.queues.get(c.node)!;
+      return { node: c.node, inNodeTable: c.inNodeTable, backend, interfaces: { configured: c.configured, pending: c.pending, failed: c.failed }, queue: { name: queue, ...q } };
     }),
     deadLetters: broker.deadLetters,
     unroutable: broker.unroutable,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ipAddressReader } from '../../src/host/addresses.js';
 import { runCommand, type CommandRunner } from '../../src/host/command.js';
+import { chooseBackend } from '../../src/host/detect-backend.js';
 import { NetworkManagerHost } from '../../src/host/networkmanager/host.js';
 import { OWNED_MARKER } from '../../src/host/owned-meta.js';
 import { createRingLogger } from '../../src/log/logger.js';
@@ -58,6 +59,11 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
   after(async () => {
     await lab?.stop();
     for (const d of [backupDir, ifcfgDir]) if (d) await rm(d, { recursive: true, force: true });
+  });
+
+  it('AGENT_BACKEND=auto picks NetworkManager on this node: no netplan file, `nmcli` says running', async () => {
+    const choice = await chooseBackend('auto', { netplanDir: node.netplanDir, nmcliCommand: node.nmcliCommand, run: runCommand, timeoutMs: 10_000, log: ring.log });
+    expect(choice).to.deep.equal({ backend: 'networkmanager', reason: `no *.yaml in ${node.netplanDir} and NetworkManager is running` });
   });
 
   const defaults = async () => (await node.routes()).filter((r) => r.dst === 'default').map((r) => `${r.gateway} ${r.dev}`);

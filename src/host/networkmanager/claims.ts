@@ -39,6 +39,14 @@ export interface NmClaimSources {
 /** nmcli's exit status when NetworkManager is not running (nmcli(1), "Exit status"). */
 export const NMCLI_NOT_RUNNING = 8;
 
+/**
+ * True when nmcli failed because no NetworkManager answers: exit 8, or no system bus at all
+ * (`Could not create NMClient object`, exit 1, seen on a host without D-Bus).
+ */
+export function isNmNotRunning(err: unknown): boolean {
+  return err instanceof CommandFailedError && (err.exitCode === NMCLI_NOT_RUNNING || /Could not create NMClient object/.test(err.stderrTail));
+}
+
 const sameMac = (a: string | undefined, mac: string) => a !== undefined && a.replace(/-/g, ':').toLowerCase() === mac;
 
 /**
@@ -141,7 +149,7 @@ export async function readNmClaims(src: NmClaimSources, nic: NmNic): Promise<NmC
     list = await run([...command, '-t', '-f', 'UUID,TYPE,FILENAME', 'connection', 'show'], { timeoutMs, log });
   } catch (err) {
     // nmcli(1) "Exit status" 8: NetworkManager is not running, so it holds no profile in memory either.
-    if (err instanceof CommandFailedError && err.exitCode === NMCLI_NOT_RUNNING) return claims;
+    if (isNmNotRunning(err)) return claims;
     throw err;
   }
   for (const line of list.stdout.split('\n').filter((l) => l !== '')) {
