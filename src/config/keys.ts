@@ -55,6 +55,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'networkManager.connectionsDir', env: 'NM_CONNECTIONS_DIR', default: '/etc/NetworkManager/system-connections', doc: 'Where NetworkManager keyfiles are written (the NetworkManager backend).' },
   { path: 'networkManager.backupDir', env: 'NM_BACKUP_DIR', default: '/var/backups/multinic-networkmanager', doc: 'Where the owned keyfiles are backed up before each change (kept as many as NETPLAN_BACKUP_KEEP).' },
   { path: 'networkManager.ifcfgDir', env: 'NM_IFCFG_DIR', default: '/etc/sysconfig/network-scripts', doc: 'ifcfg files read for other profiles claiming a NIC (RHEL-family initscripts format).' },
+  { path: 'networkManager.linkDir', env: 'NM_LINK_DIR', default: '/etc/systemd/network', doc: 'Where the systemd `.link` files that keep the multinicN names across reboots and re-plugs are written; empty writes none.', emptyAllowed: true },
   { path: 'networkManager.nmcliCommand', env: 'NMCLI_COMMAND', default: DEFAULT_NMCLI_COMMAND, doc: 'argv prefix running `nmcli` in the host\'s namespaces; never run through a shell (whitespace-split, or a JSON array when it starts with `[`).' },
   { path: 'networkManager.ipCommand', env: 'NM_IP_COMMAND', default: DEFAULT_IP_COMMAND, doc: 'argv prefix running `ip` in the host\'s network namespace, for the `multinicN` rename; never run through a shell.' },
   { path: 'networkManager.applyTimeout', env: 'NM_APPLY_TIMEOUT', default: '30s', doc: 'Each `nmcli` / `ip` step of an apply that takes longer is killed and the change rolled back.' },

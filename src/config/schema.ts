@@ -83,6 +83,7 @@ export const ConfigSchema = z.strictObject({
     connectionsDir: nonEmpty,
     backupDir: nonEmpty,
     ifcfgDir: nonEmpty,
+    linkDir: str,
     nmcliCommand: argv,
     ipCommand: argv,
     applyTimeout: duration,

@@ -49,6 +49,7 @@ export async function createAgentHost(config: Config, deps: { addresses: Address
           backupDir: nm.backupDir,
           connectionsDir: nm.connectionsDir,
           ifcfgDir: nm.ifcfgDir,
+          linkDir: nm.linkDir,
           nmcliCommand: nm.nmcliCommand,
           ipCommand: nm.ipCommand,
           applyTimeoutMs: nm.applyTimeout,

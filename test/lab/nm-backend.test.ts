@@ -27,6 +27,7 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
   let host: NetworkManagerHost;
   let backupDir: string;
   let ifcfgDir: string;
+  let linkDir: string;
   const ring = createRingLogger('nm-backend');
 
   /** Runs `ip`-reading commands inside the node, as `hostNetwork` does on a real node. */
@@ -39,9 +40,12 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
     await lab.switch.addAddress('fd00:41::1/64');
     backupDir = await mkdtemp(join(tmpdir(), 'nm-backups-'));
     ifcfgDir = await mkdtemp(join(tmpdir(), 'nm-ifcfg-'));
+    linkDir = await mkdtemp(join(tmpdir(), 'nm-link-'));
+    await writeFile(join(linkDir, '10-multinic-multinic9.link'), '# the operator\'s own, named like ours\n[Match]\nMACAddress=fa:16:3e:99:99:99\n[Link]\nName=multinic9\n');
     host = new NetworkManagerHost({
       connectionsDir: node.nmConnectionsDir,
       ifcfgDir,
+      linkDir,
       nmcliCommand: node.nmcliCommand,
       ipCommand: [...node.enterCommand, 'ip'],
       applyTimeoutMs: 20_000,
@@ -58,7 +62,7 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
   });
   after(async () => {
     await lab?.stop();
-    for (const d of [backupDir, ifcfgDir]) if (d) await rm(d, { recursive: true, force: true });
+    for (const d of [backupDir, ifcfgDir, linkDir]) if (d) await rm(d, { recursive: true, force: true });
   });
 
   it('AGENT_BACKEND=auto picks NetworkManager on this node: no netplan file, `nmcli` says running', async () => {
@@ -82,6 +86,8 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
     const file = join(node.nmConnectionsDir, 'multinic-multinic0.nmconnection');
     expect((await stat(file)).mode & 0o777).to.equal(0o600);
     expect((await readFile(file, 'utf8')).split('\n')[0]).to.equal(OWNED_MARKER);
+    // udev names the NIC so at the next boot or re-plug (systemd.link(5)); the lab has no udev to show it.
+    expect(await readFile(join(linkDir, '10-multinic-multinic0.link'), 'utf8')).to.equal(`${OWNED_MARKER}\n[Match]\nMACAddress=fa:16:3e:41:00:04\n\n[Link]\nName=multinic0\n`);
     // The prefix route has the pinned metric, not NM's per-activation one (NETWORKMANAGER.md §2).
     expect((await node.routes()).filter((r) => r.dev === 'multinic0' && r.dst === '10.41.0.0/24').map((r) => r.metric)).to.deep.equal([1000]);
   });
@@ -137,6 +143,8 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
     expect(await host.remove(v6.portId)).to.deep.equal({ name: 'multinic1', changed: true });
     await pollUntil('multinic1 without addresses', async () => cidrsOf(await node.addrOf('multinic1')).length === 0, { timeoutMs: 5_000 });
     expect((await readdir(node.nmConnectionsDir)).sort()).to.deep.equal([cloudInitKeyfile('ens3'), 'multinic-multinic0.nmconnection']);
+    // Its .link file goes with it; a file named like ours without the marker stays.
+    expect((await readdir(linkDir)).sort()).to.deep.equal(['10-multinic-multinic0.link', '10-multinic-multinic9.link']);
   });
 
   it('waits for a NIC that appears 2 s after the event', async () => {

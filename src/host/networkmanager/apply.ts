@@ -3,6 +3,7 @@ import type { Log } from '../../log/logger.js';
 import type { OwnedFile } from '../backend.js';
 import type { CommandRunner } from '../command.js';
 import { findNicByMac, normalizeMac } from '../sysfs.js';
+import { syncLinkFiles } from './link-files.js';
 import { profileUuid } from './render.js';
 
 /** What one NetworkManager apply needs; argv prefixes never go through a shell. */
@@ -11,6 +12,8 @@ export interface NmApplyContext {
   nmcli: readonly string[];
   /** argv prefix of `ip` in the host's network namespace (NM_IP_COMMAND). */
   ip: readonly string[];
+  /** NM_LINK_DIR: where the `.link` files that keep the names across reboots and re-plugs go; '' writes none. */
+  linkDir: string;
   /** SYSFS_NET_DIR: where NICs are found by MAC. */
   sysfsNetDir: string;
   /** Bound on each command (NM_APPLY_TIMEOUT). */
@@ -49,6 +52,8 @@ async function profiles(ctx: NmApplyContext): Promise<Map<string, string>> {
 
 /**
  * Makes NetworkManager run MultiNIC's keyfiles as they are on disk now:
+ * 0. the `.link` files in `linkDir` follow the keyfiles (syncLinkFiles), so udev gives each
+ *    NIC its multinicN name at the next boot or re-plug, before NetworkManager sees it;
  * 1. each NIC of an owned keyfile gets its multinicN name (renameNic) — before NM sees the
  *    profile, so it activates on the renamed link;
  * 2. `nmcli connection reload`: NM re-reads the directory (it does not watch it). A new
@@ -65,6 +70,7 @@ async function profiles(ctx: NmApplyContext): Promise<Map<string, string>> {
  */
 export async function applyKeyfiles(ctx: NmApplyContext, owned: readonly OwnedFile[], applied: Map<string, Buffer>): Promise<void> {
   const nmcli = (...args: string[]) => ctx.run([...ctx.nmcli, ...args], { timeoutMs: ctx.timeoutMs, log: ctx.log });
+  if (ctx.linkDir !== '') await syncLinkFiles(ctx.linkDir, owned);
   for (const o of owned) await renameNic(ctx, normalizeMac(o.iface.macAddress), o.iface.name);
   await nmcli('connection', 'reload');
   const known = await profiles(ctx);

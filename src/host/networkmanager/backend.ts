@@ -22,6 +22,8 @@ export interface NetworkManagerBackendOptions {
   applyTimeoutMs: number;
   /** `networkManager.ifcfgDir` (NM_IFCFG_DIR, default /etc/sysconfig/network-scripts): read for other profiles' claims. */
   ifcfgDir: string;
+  /** `networkManager.linkDir` (NM_LINK_DIR, default /etc/systemd/network): the names' `.link` files; '' writes none. */
+  linkDir: string;
   /** `sysfsNetDir` (SYSFS_NET_DIR). */
   sysfsNetDir: string;
   log: Log;
@@ -48,12 +50,16 @@ const parse = (text: string, file?: string) => parseOwnedHeader(text, keyfileNam
  * NetworkManager's own reader (`nmcli --offline connection modify < file`, compared value by
  * value with what was meant: checkNormalised), applied with `nmcli connection reload` and
  * `reapply` / `up` of the changed profiles, after renaming the NIC to multinicN with `ip`
- * (applyKeyfiles). `nmcli --offline` exists since NetworkManager 1.40 (nmcli(1)); an older
+ * (applyKeyfiles). The name must also survive a reboot and a re-plug, where the kernel
+ * names the NIC anew and NetworkManager (which never renames) would configure it under
+ * that name: a systemd `.link` file per interface (link-files.ts) has udev name it
+ * multinicN when it appears. Neither alone is enough — `ip link set` is gone at the next
+ * boot, and udev applies `.link` files only to devices it adds — so, like netplan, both. `nmcli --offline` exists since NetworkManager 1.40 (nmcli(1)); an older
  * nmcli that does not know it is reported once and validation then rests on the
  * load-and-check of the apply.
  */
 export function createNetworkManagerBackend(options: NetworkManagerBackendOptions): NetworkManagerBackend {
-  const { connectionsDir, ifcfgDir, nmcliCommand, ipCommand, applyTimeoutMs, sysfsNetDir, log } = options;
+  const { connectionsDir, ifcfgDir, linkDir, nmcliCommand, ipCommand, applyTimeoutMs, sysfsNetDir, log } = options;
   const run = options.run ?? runCommand;
   const sources = { connectionsDir, ifcfgDir, nmcli: { command: nmcliCommand, run, timeoutMs: applyTimeoutMs, log } };
   const claims = async (nics: readonly NmNic[]) => new Map(await Promise.all(nics.map(async (n) => [n.newName, await readNmClaims(sources, n)] as const)));
@@ -97,7 +103,7 @@ export function createNetworkManagerBackend(options: NetworkManagerBackendOption
     },
     async apply(applyLog: Log) {
       const started = Date.now();
-      await applyKeyfiles({ nmcli: nmcliCommand, ip: ipCommand, sysfsNetDir, timeoutMs: applyTimeoutMs, run, log: applyLog }, await readOwned(), applied);
+      await applyKeyfiles({ nmcli: nmcliCommand, ip: ipCommand, linkDir, sysfsNetDir, timeoutMs: applyTimeoutMs, run, log: applyLog }, await readOwned(), applied);
       applyLog.info({ durationMs: Date.now() - started }, 'NetworkManager applied');
     },
   };

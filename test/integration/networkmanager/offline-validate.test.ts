@@ -64,7 +64,7 @@ describe('NetworkManager keyfiles through the real `nmcli --offline` (no daemon)
   it('the backend validates with NM\'s reader and refuses what NM rejects outright, naming it, with the daemon down', async () => {
     const sys = await mkdtemp(join(tmpdir(), 'nm-offline-sys-'));
     after(() => rm(sys, { recursive: true, force: true }));
-    const backend = createNetworkManagerBackend({ connectionsDir: dir, ifcfgDir: join(dir, 'none'), nmcliCommand: ['nmcli'], ipCommand: ['ip'], applyTimeoutMs: 10_000, sysfsNetDir: sys, log });
+    const backend = createNetworkManagerBackend({ connectionsDir: dir, ifcfgDir: join(dir, 'none'), linkDir: '', nmcliCommand: ['nmcli'], ipCommand: ['ip'], applyTimeoutMs: 10_000, sysfsNetDir: sys, log });
     const iface = configuredFrom(cases[2]!, 'multinic2');
     await backend.validate({ write: { file: 'multinic-multinic2.nmconnection', content: backend.render(iface), iface }, remove: [] });
     const broken = Buffer.from(renderKeyfile(iface).replace('method=manual', 'method=static'));
