@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { Lab } from './lab.js';
+import { percentile } from './percentile.js';
 import type { LabNode } from './node.js';
 import { cidrsOf } from './ip.js';
 import { pollUntil, run } from './run.js';
@@ -28,11 +29,6 @@ type Path = 'netplan apply' | 'targeted' | 'targeted+reconfigure' | 'nmcli';
 
 interface Sample { commandMs: number; kernelMs: number; primaryEvents: number; primaryBlinkMs: number; otherEvents: number; leftAddress: boolean }
 
-/** Nearest-rank percentile of `values` (p in 0–100). */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 async function applyOnce(node: LabNode, path: Path, nic: { from?: string; name: string }): Promise<void> {
   if (path === 'netplan apply') await run(node.applyCommand);

@@ -1,0 +1,109 @@
+/**
+ * Measures, in the lab, what one agent host operation costs on each backend, end to end as
+ * the agent runs it (ManagedHost: find the NIC, validate with the backend's own tool, back
+ * up, write, apply, verify the name), and what else it disturbs; prints Markdown (the
+ * table in README's NetworkManager section comes from it):
+ *
+ *     npx tsx test/lab/measure-backends.ts [RUNS]    # root; default 10
+ *
+ * - netplan: NetplanHost on a systemd-networkd node (`netplan generate` validation, the
+ *   real `netplan apply` in the node);
+ * - NetworkManager: NetworkManagerHost on a NetworkManager 1.42 node (`nmcli --offline`
+ *   validation, claims read, rename, `nmcli connection reload`, `up` / `reapply`).
+ * Each backend gets a fresh node that receives RUNS NICs one after another (IPv4 + MTU 9000),
+ * then loses them one by one. Per operation: the host call's wall time; the time until the
+ * kernel shows the result (address and MTU / no address); `ip monitor` events on links other
+ * than the one changed, from the call's start until no address is tentative.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ipAddressReader } from '../../src/host/addresses.js';
+import { runCommand, type CommandRunner } from '../../src/host/command.js';
+import type { ManagedHost } from '../../src/host/managed-host.js';
+import { NetplanHost } from '../../src/host/netplan/host.js';
+import { NetworkManagerHost } from '../../src/host/networkmanager/host.js';
+import { createRingLogger } from '../../src/log/logger.js';
+import { interfaceData } from '../helpers/builders.js';
+import { cidrsOf } from './ip.js';
+import { Lab } from './lab.js';
+import { percentile } from './percentile.js';
+import type { LabNode } from './node.js';
+import { pollUntil, run } from './run.js';
+
+type Backend = 'netplan' | 'networkmanager';
+interface Sample { hostMs: number; kernelMs: number; otherEvents: number }
+
+function hostFor(backend: Backend, node: LabNode, scratch: string): ManagedHost {
+  const { log } = createRingLogger('measure', 10);
+  const inNode: CommandRunner = (argv, opts) => runCommand([...node.enterCommand, ...argv], opts);
+  const common = {
+    backupDir: join(scratch, 'backups'), backupKeep: 20, sysfsNetDir: node.sysfsNetDir, nicWaitMs: 10_000, allowTakeover: false,
+    addresses: ipAddressReader({ log, run: inNode }), log, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), now: () => new Date(),
+  };
+  return backend === 'netplan'
+    ? new NetplanHost({ ...common, netplanDir: node.netplanDir, applyCommand: node.applyCommand, applyTimeoutMs: 60_000, generateCommand: 'netplan', tmpDir: scratch })
+    : new NetworkManagerHost({ ...common, connectionsDir: node.nmConnectionsDir, ifcfgDir: join(scratch, 'ifcfg'), linkDir: scratch, nmcliCommand: node.nmcliCommand, ipCommand: [...node.enterCommand, 'ip'], applyTimeoutMs: 30_000 });
+}
+
+async function sample(node: LabNode, name: string, change: () => Promise<unknown>, shown: () => Promise<boolean>): Promise<Sample> {
+  await node.settled();
+  const mon = await node.monitor();
+  const t0 = performance.now();
+  await change();
+  const hostMs = performance.now() - t0;
+  await pollUntil(`${name} as intended`, shown, { timeoutMs: 15_000, intervalMs: 5 });
+  const kernelMs = performance.now() - t0;
+  await node.settled();
+  await mon.stop();
+  return { hostMs, kernelMs, otherEvents: mon.events({ excluding: [name] }).length };
+}
+
+async function measure(backend: Backend, node: LabNode, runs: number, scratch: string): Promise<{ attach: Sample[]; detach: Sample[] }> {
+  const host = hostFor(backend, node, scratch);
+  const attach: Sample[] = [];
+  const detach: Sample[] = [];
+  const ports = [];
+  for (let i = 0; i < runs; i += 1) {
+    const data = interfaceData({ macAddress: `fa:16:3e:b0:00:${i.toString(16).padStart(2, '0')}`, cidr: `10.20.${i}.0/24`, address: `10.20.${i}.11`, mtu: 9000 });
+    await node.plug({ mac: data.macAddress });
+    const name = `multinic${i}`;
+    attach.push(await sample(node, name, () => host.configure(data, '/multinic/measure'), async () => {
+      const l = await node.addrOf(name);
+      return cidrsOf(l, { family: 'inet' }).includes(`10.20.${i}.11/24`) && l?.mtu === 9000;
+    }));
+    ports.push({ portId: data.portId, name });
+  }
+  for (const p of ports) {
+    detach.push(await sample(node, p.name, () => host.remove(p.portId), async () => cidrsOf(await node.addrOf(p.name), { family: 'inet' }).length === 0));
+  }
+  return { attach, detach };
+}
+
+const f = (n: number) => Math.round(n);
+function row(backend: string, what: string, s: Sample[]): string {
+  const host = s.map((x) => x.hostMs);
+  const k = s.map((x) => x.kernelMs);
+  return `| ${backend} | ${what} | ${s.length} | ${f(percentile(host, 50))} / ${f(percentile(host, 99))} | ${f(percentile(k, 50))} / ${f(percentile(k, 99))} | ${s.reduce((a, x) => a + x.otherEvents, 0)} |`;
+}
+
+const version = async (argv: string[]) => (await run(argv, { check: false })).stdout.split('\n')[0]!.trim();
+const runs = Number(process.argv[2] ?? 10);
+const lab = await Lab.start({ tag: 'nm' });
+const scratch = await mkdtemp(join(tmpdir(), 'nm-measure-'));
+try {
+  console.log(`netplan.io ${await version(['dpkg-query', '-W', '-f', '${Version}', 'netplan.io'])}, NetworkManager ${await version(['NetworkManager', '--version'])}, kernel ${await version(['uname', '-r'])}; ${runs} NICs per backend`);
+  console.log(`load average before: ${await version(['cat', '/proc/loadavg'])} (${await version(['nproc'])} CPUs)\n`);
+  console.log('| backend | operation | n | host call ms p50 / p99 | until kernel shows it, ms p50 / p99 | events on other links |');
+  console.log('|---|---|---|---|---|---|');
+  for (const backend of ['netplan', 'networkmanager'] as const) {
+    const node = await lab.addNode({ name: backend === 'netplan' ? 'np' : 'nm', backend: backend === 'netplan' ? 'networkd' : 'networkmanager' });
+    const dir = await mkdtemp(join(scratch, `${backend}-`));
+    const { attach, detach } = await measure(backend, node, runs, dir);
+    console.log(row(backend, 'attach', attach));
+    console.log(row(backend, 'detach', detach));
+  }
+} finally {
+  await lab.stop();
+  await rm(scratch, { recursive: true, force: true });
+}
