@@ -1,4 +1,4 @@
-import { unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INTERFACE_NAME } from '../../model/interface-name.js';
 import type { OwnedFile } from '../backend.js';
@@ -27,7 +27,8 @@ export function renderLinkFile(name: string, mac: string): string {
 
 /**
  * Makes `dir` hold exactly one `.link` file of ours per owned keyfile: writes the missing
- * or different ones atomically (0644, as udev reads them), removes ours whose keyfile is
+ * or different ones atomically (0644, as udev reads them; the directory is created when
+ * missing, as systemd itself never needs it to exist), removes ours whose keyfile is
  * gone. A file is ours only by name AND first line (the marker); anything else is never
  * touched. Derived from the keyfiles on every apply, so a rollback restores them too.
  */
@@ -39,5 +40,6 @@ export async function syncLinkFiles(dir: string, owned: readonly OwnedFile[]): P
     if (!wanted.has(file)) await unlink(join(dir, file));
     else if (wanted.get(file) === content) wanted.delete(file);
   }
+  if (wanted.size > 0) await mkdir(dir, { recursive: true });
   for (const [file, content] of wanted) await writeFileAtomic(join(dir, file), content, 0o644);
 }
