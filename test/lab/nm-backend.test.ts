@@ -158,6 +158,20 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
     expect(cidrsOf(await node.addrOf(change.name), { family: 'inet' })).to.deep.equal(['10.41.0.17/24']);
   });
 
+  it('a re-plugged NIC gets its address back from the keyfile at once, and its multinicN name from the next configure', async () => {
+    const ifname = (await node.addr()).find((l) => l.address === v4.macAddress)!.ifname;
+    expect(ifname).to.equal('multinic0');
+    await node.unplug(v4.macAddress);
+    const back = await node.plug({ mac: v4.macAddress });
+    // NetworkManager matches the keyfile by MAC whatever the kernel calls the NIC (autoconnect).
+    await pollUntil(`${back.ifname} with 10.41.0.13/24`, async () => cidrsOf(await node.addrOf(back.ifname), { family: 'inet' }).includes('10.41.0.13/24'), { timeoutMs: 10_000 });
+    // On a real node udev names it from the .link file; the lab has no udev, so the resync's configure renames it.
+    expect(await host.configure({ ...v4, address: '10.41.0.13', generation: v4.generation + 2 }, '/multinic/resync')).to.deep.equal({ name: 'multinic0', changed: true });
+    const l = await node.addrOf('multinic0');
+    expect(cidrsOf(l, { family: 'inet' })).to.deep.equal(['10.41.0.13/24']);
+    expect(l?.mtu).to.equal(9000);
+  });
+
   it('refuses an MTU IPv6 cannot carry before anything touches the node', async () => {
     const entries = (await readdir(node.nmConnectionsDir)).sort();
     // An MTU NM cannot carry over IPv6: refused before anything touches the node.
