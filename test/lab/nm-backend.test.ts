@@ -121,6 +121,19 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
     expect(l?.mtu).to.equal(1500);
   });
 
+  it('a port moved to an IPv6 subnet: the IPv4 address goes, the IPv6 one comes, on the same NIC', async () => {
+    const moved = { ...v4, cidr: 'fd00:42::/64', address: 'fd00:42::11', generation: v4.generation + 1 };
+    expect(await host.configure(moved, '/multinic/publisher')).to.deep.equal({ name: 'multinic0', changed: true });
+    const l = await pollUntil('multinic0 with fd00:42::11/64', async () => {
+      const x = await node.addrOf('multinic0');
+      return cidrsOf(x, { family: 'inet6' }).includes('fd00:42::11/64') ? x : undefined;
+    });
+    expect(cidrsOf(l, { family: 'inet' })).to.deep.equal([]);
+    expect(cidrsOf(l, { family: 'inet6' })).to.deep.equal(['fd00:42::11/64']);
+    await host.configure({ ...v4, address: '10.41.0.12', mtu: 1500, generation: v4.generation + 1 }, '/multinic/publisher');
+    expect(cidrsOf(await node.addrOf('multinic0'))).to.deep.equal(['10.41.0.12/24']);
+  });
+
   it('a failed apply (NetworkManager stopped) rolls the keyfile back byte for byte; the kernel keeps the last good address', async () => {
     const file = join(node.nmConnectionsDir, 'multinic-multinic0.nmconnection');
     const before = await readFile(file);

@@ -1,7 +1,7 @@
 import { HostError } from '../../errors/errors.js';
 import type { Log } from '../../log/logger.js';
 import type { OwnedFile } from '../backend.js';
-import type { CommandRunner } from '../command.js';
+import { CommandFailedError, type CommandRunner } from '../command.js';
 import { findNicByMac, normalizeMac } from '../sysfs.js';
 import { syncLinkFiles } from './link-files.js';
 import { profileUuid } from './render.js';
@@ -51,6 +51,22 @@ async function profiles(ctx: NmApplyContext): Promise<Map<string, string>> {
 }
 
 /**
+ * `nmcli device reapply NAME`, or — when NetworkManager refuses to reapply the change in
+ * place (some settings only take effect on a new activation, nmcli(1) "device reapply") —
+ * `nmcli connection up UUID`, which re-activates the profile (the NIC flaps once).
+ */
+async function reapplyOrUp(ctx: NmApplyContext, name: string, uuid: string): Promise<void> {
+  const nmcli = (...args: string[]) => ctx.run([...ctx.nmcli, ...args], { timeoutMs: ctx.timeoutMs, log: ctx.log });
+  try {
+    await nmcli('device', 'reapply', name);
+  } catch (err) {
+    if (!(err instanceof CommandFailedError)) throw err;
+    ctx.log.info({ interface: name, reason: err.stderrTail }, 'NetworkManager cannot reapply in place; activating the profile again');
+    await nmcli('connection', 'up', uuid);
+  }
+}
+
+/**
  * Makes NetworkManager run MultiNIC's keyfiles as they are on disk now:
  * 0. the `.link` files in `linkDir` follow the keyfiles (syncLinkFiles), so udev gives each
  *    NIC its multinicN name at the next boot or re-plug, before NetworkManager sees it;
@@ -64,7 +80,7 @@ async function profiles(ctx: NmApplyContext): Promise<Map<string, string>> {
  * 4. each profile whose bytes differ from what this process last applied (`applied`;
  *    unknown after a restart) is made current: `nmcli device reapply` when it is already
  *    active on its NIC (an unchanged profile gives no kernel event, a changed address or
- *    MTU is replaced in place), `nmcli connection up` otherwise.
+ *    MTU is replaced in place; reapplyOrUp), `nmcli connection up` otherwise.
  * `applied` is updated as profiles go live. Throws CommandFailedError / HostError /
  * HostTransientError (timeout); the host then rolls back and calls this again.
  */
@@ -85,7 +101,7 @@ export async function applyKeyfiles(ctx: NmApplyContext, owned: readonly OwnedFi
     const { name } = o.iface;
     if ((await findNicByMac(ctx.sysfsNetDir, normalizeMac(o.iface.macAddress))) !== name) continue;
     const uuid = profileUuid(name);
-    if (known.get(uuid) === name) await nmcli('device', 'reapply', name);
+    if (known.get(uuid) === name) await reapplyOrUp(ctx, name, uuid);
     else await nmcli('connection', 'up', uuid);
     applied.set(o.file, o.content);
   }

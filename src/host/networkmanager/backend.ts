@@ -54,9 +54,10 @@ const parse = (text: string, file?: string) => parseOwnedHeader(text, keyfileNam
  * names the NIC anew and NetworkManager (which never renames) would configure it under
  * that name: a systemd `.link` file per interface (link-files.ts) has udev name it
  * multinicN when it appears. Neither alone is enough — `ip link set` is gone at the next
- * boot, and udev applies `.link` files only to devices it adds — so, like netplan, both. `nmcli --offline` exists since NetworkManager 1.40 (nmcli(1)); an older
- * nmcli that does not know it is reported once and validation then rests on the
- * load-and-check of the apply.
+ * boot, and udev applies `.link` files only to devices it adds — so, like netplan, both.
+ * `nmcli --offline` exists since NetworkManager 1.40 (nmcli(1)); an older nmcli that does
+ * not know it is reported once and validation then rests on the load-and-check of the apply.
+ * Other profiles claiming the NIC are refused in validate (readNmClaims).
  */
 export function createNetworkManagerBackend(options: NetworkManagerBackendOptions): NetworkManagerBackend {
   const { connectionsDir, ifcfgDir, linkDir, nmcliCommand, ipCommand, applyTimeoutMs, sysfsNetDir, log } = options;
