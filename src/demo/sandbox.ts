@@ -88,6 +88,8 @@ export async function startDemoAgent(opts: {
     NETPLAN_BACKUP_DIR: join(root, 'backups'),
     SYSFS_NET_DIR: sysfs.root,
     NETPLAN_APPLY_COMMAND: JSON.stringify(sandboxApplyArgv(opts.binPath, netplanDir, sysfs.root)),
+    // The sandbox is netplan's; detection would look at the machine's own NetworkManager.
+    AGENT_BACKEND: 'netplan',
     AGENT_NIC_WAIT: '5s',
     AGENT_MAX_RETRIES: '2',
     AGENT_RESYNC_INTERVAL: '10m',

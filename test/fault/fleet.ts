@@ -130,6 +130,7 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
       NETPLAN_BACKUP_KEEP: '5',
       SYSFS_NET_DIR: sysfs.root,
       NETPLAN_APPLY_COMMAND: JSON.stringify([process.execPath, applyScript, stateDir, netplanDir, sysfs.root]),
+      AGENT_BACKEND: 'netplan',
       NETPLAN_APPLY_TIMEOUT: '10s',
       // Validation with the real `netplan generate` is covered by test/e2e and
       // test/integration/netplan; here it would cost ~0.3 s of CPU per change for nothing.

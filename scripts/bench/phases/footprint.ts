@@ -39,6 +39,7 @@ export async function measureSingleAgent(
       SYSFS_NET_DIR: sysfs.root,
       // Harmless: nothing is pending, and a bare `netplan apply` must never run on this machine.
       NETPLAN_APPLY_COMMAND: '/bin/true',
+      AGENT_BACKEND: 'netplan',
       KUBE_MODE: 'log',
       LOG_LEVEL: 'info',
     },
