@@ -94,6 +94,14 @@ export const ConfigSchema = z.strictObject({
     generateCommand: str,
   }),
   host: z.strictObject({ ipCommand: optionalArgv }),
+  networkManager: z.strictObject({
+    connectionsDir: nonEmpty,
+    backupDir: nonEmpty,
+    ifcfgDir: nonEmpty,
+    linkDir: str,
+    nmcliCommand: argv,
+    applyTimeout: duration,
+  }),
   sysfsNetDir: nonEmpty,
   kube: z.strictObject({
     kubeconfig: nonEmpty.optional(),
@@ -114,6 +122,7 @@ export const ConfigSchema = z.strictObject({
     nodeRefresh: duration,
   }),
   agent: z.strictObject({
+    backend: z.enum(['auto', 'netplan', 'networkmanager'], { error: 'expected auto, netplan or networkmanager' }),
     resyncInterval: duration,
     nicWait: duration,
     verifyTimeout: duration,

@@ -134,6 +134,8 @@ export async function startDemoAgent(opts: {
     NETPLAN_BACKUP_DIR: join(root, 'backups'),
     SYSFS_NET_DIR: sysfsDir,
     NETPLAN_APPLY_COMMAND: JSON.stringify(place.applyCommand),
+    // The default place is netplan's; auto would look at the machine's own NetworkManager.
+    AGENT_BACKEND: 'netplan',
     AGENT_NIC_WAIT: '5s',
     AGENT_MAX_RETRIES: '2',
     AGENT_RESYNC_INTERVAL: '10m',

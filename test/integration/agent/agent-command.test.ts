@@ -43,7 +43,7 @@ describe('multinic agent (child process)', function () {
         MULTINIC_FROM_SOURCE: '1',
         DB_HOST: t.db.host, DB_PORT: String(t.db.port), DB_USER: t.db.user, DB_PASSWORD: t.db.password, DB_NAME: t.db.name,
         AMQP_URL: vhost.url, KUBE_MODE: 'log', NETPLAN_DIR: join(root, 'netplan'), NETPLAN_BACKUP_DIR: join(root, 'backup'),
-        SYSFS_NET_DIR: join(root, 'sys'), NETPLAN_APPLY_COMMAND: 'true', AGENT_NIC_WAIT: '200ms', LOG_LEVEL: 'info',
+        SYSFS_NET_DIR: join(root, 'sys'), NETPLAN_APPLY_COMMAND: 'true', AGENT_BACKEND: 'netplan', AGENT_NIC_WAIT: '200ms', LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
