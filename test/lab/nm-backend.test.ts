@@ -158,14 +158,15 @@ describe('NetworkManager backend in a lab node (real NetworkManager)', function 
   });
 
   it('waits for a NIC that appears 2 s after the event', async () => {
-    const late = interfaceData({ macAddress: 'fa:16:3e:41:00:07', cidr: '10.41.0.0/24', address: '10.41.0.17', mtu: null });
+    // Its own subnet: a second NIC in multinic0's 10.41.0.0/24 would take that subnet's traffic, which the kernel check refuses.
+    const late = interfaceData({ macAddress: 'fa:16:3e:41:00:07', cidr: '10.43.0.0/24', address: '10.43.0.17', mtu: null });
     const plugged = node.plug({ mac: late.macAddress, afterMs: 2_000 });
     const started = Date.now();
     const change = await host.configure(late, '/multinic/publisher');
     await plugged;
     expect(Date.now() - started).to.be.greaterThan(1_500);
     expect(change.changed).to.equal(true);
-    expect(cidrsOf(await node.addrOf(change.name), { family: 'inet' })).to.deep.equal(['10.41.0.17/24']);
+    expect(cidrsOf(await node.addrOf(change.name), { family: 'inet' })).to.deep.equal(['10.43.0.17/24']);
   });
 
   it('a re-plugged NIC gets its address back from the keyfile at once, and its multinicN name from the next configure', async () => {
