@@ -1,6 +1,6 @@
 import type { Log } from '../../log/logger.js';
 import { HostError } from '../../errors/errors.js';
-import type { HostBackend } from '../backend.js';
+import type { HostBackend, OwnedFile } from '../backend.js';
 import { CommandFailedError, runCommand, type CommandRunner } from '../command.js';
 import type { Kernel } from '../kernel.js';
 import { findNicByMac, normalizeMac } from '../sysfs.js';
@@ -45,6 +45,11 @@ function keyfileBody(content: Buffer): string {
 
 const parse = (text: string, file?: string) => parseOwnedHeader(text, keyfileNameFor, file);
 
+/** MultiNIC's own keyfiles in `dir` (multinic-multinicN.nmconnection), parsed back; never follows a symlink. */
+export function readOwnedKeyfiles(dir: string): Promise<OwnedFile[]> {
+  return readOwnedIn(dir, { isOwnedFileName: (f) => interfaceNameOfKeyfile(f) !== undefined, parse });
+}
+
 /**
  * The NetworkManager backend (RHEL, Rocky, Alma): one `multinic-multinicN.nmconnection`
  * keyfile per interface in `connectionsDir` (nm-settings-keyfile(5)), validated by
@@ -68,7 +73,7 @@ export function createNetworkManagerBackend(options: NetworkManagerBackendOption
   /** Bytes of each keyfile as last made live by this process (see applyKeyfiles). */
   const applied = new Map<string, Buffer>();
   let offline = true;
-  const readOwned = () => readOwnedIn(connectionsDir, { isOwnedFileName: (f) => interfaceNameOfKeyfile(f) !== undefined, parse });
+  const readOwned = () => readOwnedKeyfiles(connectionsDir);
   return {
     name: 'networkmanager',
     dir: connectionsDir,
