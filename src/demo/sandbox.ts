@@ -41,7 +41,9 @@ export function demoConfig(services: DemoServices, extra: Record<string, string>
     // and '' (netplan not installed) must switch validation off. A lab node names its own
     // generate (netplan plus the veth MAC-match fix), which the targeted apply copies into
     // the node: that one must win, or networkd there would not match the NIC.
-    overrides: extra.NETPLAN_GENERATE_COMMAND ? {} : { 'netplan.generateCommand': services.generateCommand },
+    // Without netplan on this machine's PATH the lab's generate cannot run either (it calls
+    // netplan): validation is off, and the targeted apply falls back to the node's own apply.
+    overrides: extra.NETPLAN_GENERATE_COMMAND && services.generateCommand !== '' ? {} : { 'netplan.generateCommand': services.generateCommand },
   });
 }
 
