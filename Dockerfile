@@ -13,7 +13,10 @@ RUN npm run build
 # Runtime: Ubuntu 22.04 (the netplan the nodes run), nsenter (util-linux) to run
 # `netplan apply` in the host's namespaces, iproute2 to read addresses and routes,
 # iputils-ping for the gateway probe (AGENT_PROBES), and Node.js 20
-# from the official tarball, pinned and checksum-verified.
+# from the official tarball, pinned and checksum-verified. No nmcli: on a NetworkManager
+# node every `nmcli` (validation with --offline included) and the `ip link` rename run the
+# host's own through nsenter (NMCLI_COMMAND, IP_COMMAND), so the client always matches
+# the daemon's version and D-Bus API, and the keyfile is read exactly as that daemon reads it.
 FROM ubuntu:22.04 AS runtime
 ARG NODE_VERSION=20.19.5
 ARG TARGETARCH=amd64

@@ -11,7 +11,14 @@ export interface ConnectOptions {
   heartbeatSeconds?: number;
   /** Picks the broker tried first among several, so that a fleet sharing one AMQP_URL spreads over the cluster (default Math.random). */
   random?: () => number;
+  /** More AMQP client properties, shown by the management API per connection (`client_properties`). */
+  clientProperties?: Record<string, string>;
 }
+
+/** Client property naming the node (its database name) an agent connection serves; `status` reads it. */
+export const AGENT_NODE_PROPERTY = 'multinic_node';
+/** Client property naming the host backend (netplan, networkmanager) of an agent connection; `status` reads it. */
+export const AGENT_BACKEND_PROPERTY = 'multinic_backend';
 
 /**
  * Opens a self-healing AMQP connection (amqp-connection-manager): it reconnects after
@@ -23,7 +30,7 @@ export interface ConnectOptions {
  * "connect(urls, options)"). Connect and disconnect are logged
  * once each, naming the broker with the URL's password redacted.
  */
-export function connectAmqp(urls: string | readonly string[], { connectionName, log, reconnectSeconds = 1, heartbeatSeconds = 10, random = Math.random }: ConnectOptions): AmqpConnectionManager {
+export function connectAmqp(urls: string | readonly string[], { connectionName, log, reconnectSeconds = 1, heartbeatSeconds = 10, random = Math.random, clientProperties = {} }: ConnectOptions): AmqpConnectionManager {
   const given = typeof urls === 'string' ? [urls] : urls;
   // The same order for every process would put a whole DaemonSet on the first broker.
   const start = Math.floor(random() * given.length) % given.length;
@@ -31,7 +38,7 @@ export function connectAmqp(urls: string | readonly string[], { connectionName, 
   const conn = amqp.connect(list, {
     heartbeatIntervalInSeconds: heartbeatSeconds,
     reconnectTimeInSeconds: reconnectSeconds,
-    connectionOptions: { clientProperties: { connection_name: connectionName } },
+    connectionOptions: { clientProperties: { ...clientProperties, connection_name: connectionName } },
   });
   let safeUrl = redactText(list[0] ?? '');
   let wasConnected = false;

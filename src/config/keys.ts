@@ -29,6 +29,11 @@ export const DEFAULT_IP_COMMAND = ['nsenter', '--target', '1', '--net', '--', 'i
 /** `networkctl` in the host's namespaces (it talks to systemd-networkd over the host's D-Bus); NETWORKCTL_COMMAND. */
 export const DEFAULT_NETWORKCTL_COMMAND = ['nsenter', '--target', '1', '--mount', '--net', '--', 'networkctl'] as const;
 
+/** `nmcli` in the host's namespaces, as a DaemonSet pod runs it (mount for the host's binary and D-Bus socket). */
+export const DEFAULT_NMCLI_COMMAND = [
+  'nsenter', '--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'nmcli',
+] as const;
+
 export const KEYS: readonly KeySpec[] = [
   { path: 'db.host', env: 'DB_HOST', default: '127.0.0.1', doc: 'MySQL/MariaDB host.' },
   { path: 'db.port', env: 'DB_PORT', default: 3306, doc: 'MySQL/MariaDB port.' },
@@ -51,7 +56,13 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'netplan.networkctlCommand', env: 'NETWORKCTL_COMMAND', default: DEFAULT_NETWORKCTL_COMMAND, doc: 'argv prefix running `networkctl` in the host\'s namespaces: the targeted apply\'s reload, and after every apply (both methods) `networkctl list --json=short`, so the kernel is judged only once systemd-networkd is done with the changed links; never run through a shell. Empty, or a networkctl that cannot answer: the kernel alone judges.' },
   { path: 'netplan.applyTimeout', env: 'NETPLAN_APPLY_TIMEOUT', default: '60s', doc: 'An apply that takes longer is killed and rolled back.' },
   { path: 'netplan.generateCommand', env: 'NETPLAN_GENERATE_COMMAND', default: 'netplan', doc: 'netplan binary used for `netplan generate --root-dir` validation; empty string skips validation (not recommended).', emptyAllowed: true },
-  { path: 'host.ipCommand', env: 'IP_COMMAND', default: DEFAULT_IP_COMMAND, emptyAllowed: true, doc: 'argv running iproute2\'s `ip` in the host\'s network namespace, its last word the `ip` binary: the kernel state read for the overlap refusal, before and after each apply (verification, stale addresses deleted, the targeted rename) and by the probes; the words before `ip` enter that namespace, and the probes run `ping` and their TCP connect behind them too (`["ip"]`: the agent\'s own namespace, enough with `hostNetwork`). Never run through a shell. Empty: no kernel to read (sandbox only: only the NIC\'s name is verified, no overlap refusal, no probes).' },
+  { path: 'host.ipCommand', env: 'IP_COMMAND', default: DEFAULT_IP_COMMAND, emptyAllowed: true, doc: 'argv running iproute2\'s `ip` in the host\'s network namespace, its last word the `ip` binary: the kernel state read for the overlap refusal, before and after each apply (verification, stale addresses deleted, the NIC renamed to multinicN by the targeted netplan apply and the NetworkManager backend) and by the probes; the words before `ip` enter that namespace, and the probes run `ping` and their TCP connect behind them too (`["ip"]`: the agent\'s own namespace, enough with `hostNetwork`). Never run through a shell. Empty: no kernel to read (sandbox only: only the NIC\'s name is verified, no overlap refusal, no probes; the NetworkManager backend refuses to start).' },
+  { path: 'networkManager.connectionsDir', env: 'NM_CONNECTIONS_DIR', default: '/etc/NetworkManager/system-connections', doc: 'Where NetworkManager keyfiles are written (the NetworkManager backend).' },
+  { path: 'networkManager.backupDir', env: 'NM_BACKUP_DIR', default: '/var/backups/multinic-networkmanager', doc: 'Where the owned keyfiles are backed up before each change (kept as many as NETPLAN_BACKUP_KEEP).' },
+  { path: 'networkManager.ifcfgDir', env: 'NM_IFCFG_DIR', default: '/etc/sysconfig/network-scripts', doc: 'ifcfg files read for other profiles claiming a NIC (RHEL-family initscripts format).' },
+  { path: 'networkManager.linkDir', env: 'NM_LINK_DIR', default: '/etc/systemd/network', doc: 'Where the systemd `.link` files that keep the multinicN names across reboots and re-plugs are written; empty writes none.', emptyAllowed: true },
+  { path: 'networkManager.nmcliCommand', env: 'NMCLI_COMMAND', default: DEFAULT_NMCLI_COMMAND, doc: 'argv prefix running `nmcli` in the host\'s namespaces; never run through a shell (whitespace-split, or a JSON array when it starts with `[`).' },
+  { path: 'networkManager.applyTimeout', env: 'NM_APPLY_TIMEOUT', default: '30s', doc: 'Each `nmcli` / `ip` step of an apply that takes longer is killed and the change rolled back.' },
   { path: 'sysfsNetDir', env: 'SYSFS_NET_DIR', default: '/sys/class/net', doc: 'Where NICs are looked up by MAC.' },
   { path: 'kube.kubeconfig', env: 'KUBECONFIG', doc: 'kubeconfig file; in-cluster config when unset.' },
   { path: 'kube.mode', env: 'KUBE_MODE', default: 'api', doc: '`api` patches the Node; `log` only logs the patch it would send (no cluster).' },
@@ -66,6 +77,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'publisher.lockName', env: 'PUBLISHER_LOCK_NAME', doc: 'MySQL named lock held by the active publisher replica; by default `multinic-publisher:<DB_NAME>`, one per database (a named lock is server-wide).' },
   { path: 'publisher.brokerGrace', env: 'PUBLISHER_BROKER_GRACE', default: '30s', doc: 'An active publisher that cannot reach RabbitMQ this long gives up the lock, so a replica that can takes over; it takes the lock again only while connected.' },
   { path: 'publisher.nodeRefresh', env: 'PUBLISHER_NODE_REFRESH', default: '30s', doc: 'How often node queues are declared for new node_table rows.' },
+  { path: 'agent.backend', env: 'AGENT_BACKEND', default: 'auto', doc: '`netplan`, `networkmanager`, or `auto`: netplan when NETPLAN_DIR holds any *.yaml, else NetworkManager when `nmcli` says it is running.' },
   { path: 'agent.resyncInterval', env: 'AGENT_RESYNC_INTERVAL', default: '5m', doc: 'Full reconcile of the node with the database (also at start-up).' },
   { path: 'agent.nicWait', env: 'AGENT_NIC_WAIT', default: '30s', doc: 'How long to wait for a hot-plugged NIC to appear.' },
   { path: 'agent.verifyTimeout', env: 'AGENT_VERIFY_TIMEOUT', default: '10s', doc: 'How long after an apply systemd-networkd may take to finish the changed links (NETWORKCTL_COMMAND) and the kernel to show the change (name, addresses incl. IPv6 still in DAD, MTU, link up, other routes unchanged) before it is rolled back.' },

@@ -105,6 +105,14 @@ export const ConfigSchema = z.strictObject({
     generateCommand: str,
   }),
   host: z.strictObject({ ipCommand: ipArgv }),
+  networkManager: z.strictObject({
+    connectionsDir: nonEmpty,
+    backupDir: nonEmpty,
+    ifcfgDir: nonEmpty,
+    linkDir: str,
+    nmcliCommand: argv,
+    applyTimeout: duration,
+  }),
   sysfsNetDir: nonEmpty,
   kube: z.strictObject({
     kubeconfig: nonEmpty.optional(),
@@ -125,6 +133,7 @@ export const ConfigSchema = z.strictObject({
     nodeRefresh: duration,
   }),
   agent: z.strictObject({
+    backend: z.enum(['auto', 'netplan', 'networkmanager'], { error: 'expected auto, netplan or networkmanager' }),
     resyncInterval: duration,
     nicWait: duration,
     verifyTimeout: duration,

@@ -9,7 +9,7 @@ import { DEFAULT_ADMIN_ACCESS, type AdminAccess } from './services.js';
 
 /** What the CLI hands over: flags, the environment, and where to write. */
 export interface DemoCommandInput {
-  flags: { keep?: boolean; json?: boolean; sandbox?: boolean; timeout: string };
+  flags: { keep?: boolean; json?: boolean; sandbox?: boolean; backend?: string; timeout: string };
   env: NodeJS.ProcessEnv;
   cwd: string;
   out: NodeJS.WriteStream;
@@ -46,12 +46,18 @@ export async function runDemoCommand({ flags, env, cwd, out, err, signal }: Demo
     err.write(`multinic demo: --timeout: expected a duration such as 30s or 2m, got ${JSON.stringify(flags.timeout)}\n`);
     return 2;
   }
+  const backend = flags.backend ?? 'netplan';
+  if (backend !== 'netplan' && backend !== 'networkmanager') {
+    err.write(`multinic demo: --backend: expected netplan or networkmanager, got ${JSON.stringify(flags.backend)}\n`);
+    return 2;
+  }
   const useDb = USER_DB_KEYS.some((k) => env[k] !== undefined) ? loadConfig({ env }).db : undefined;
   const ring = createRingLogger('multinic-demo', 5000);
   try {
     const report = await runDemo({
       keep: Boolean(flags.keep),
       sandbox: Boolean(flags.sandbox),
+      backend,
       timeoutMs,
       access: adminAccessFrom(env),
       useDb,

@@ -3,7 +3,9 @@ import { ipAddressReader } from '../host/addresses.js';
 import { runCommand } from '../host/command.js';
 import { Lab, LabUnavailableError, pollUntil, type IpAddrLink, type LabNode } from '../lab/index.js';
 import type { Log } from '../log/logger.js';
-import type { AgentPlace } from './sandbox.js';
+import { join } from 'node:path';
+import { DemoFailedError } from './errors.js';
+import type { AgentPlace, DemoBackend } from './sandbox.js';
 
 /** Prefix of the demo lab's network namespaces and folder (src/lab: `<tag><4 hex>-<node>`). */
 export const DEMO_LAB_TAG = 'dm';
@@ -61,15 +63,16 @@ function kernelNic(link: IpAddrLink): KernelNic {
 }
 
 /**
- * Builds the demo's lab (src/lab/README.md): one networkd node per spec, its primary NIC
- * configured by a foreign `50-cloud-init.yaml`, and each seeded MAC hot-plugged as a veth
- * NIC (DOWN, unconfigured) — what OpenStack's attach looks like to a VM. The lab does not
+ * Builds the demo's lab (src/lab/README.md): one node per spec — systemd-networkd with its
+ * primary NIC configured by a foreign `50-cloud-init.yaml` (`netplan`), or NetworkManager
+ * with a foreign cloud-init keyfile (`networkmanager`) — and each seeded MAC hot-plugged as
+ * a veth NIC (DOWN, unconfigured): what OpenStack's attach looks like to a VM. The lab does not
  * exit the process on Ctrl-C (the demo removes its database and vhost first and then calls
  * `stop`); it still tears itself down when the process exits.
  * @returns a LabFallback when this machine cannot run the lab (LabUnavailableError).
  * @throws LabError when the lab is available but a node does not come up (then nothing is left).
  */
-export async function startDemoLab(specs: readonly DemoLabNodeSpec[]): Promise<DemoLab | LabFallback> {
+export async function startDemoLab(specs: readonly DemoLabNodeSpec[], backend: DemoBackend = 'netplan'): Promise<DemoLab | LabFallback> {
   let lab: Lab;
   try {
     lab = await Lab.start({ tag: DEMO_LAB_TAG, exitOnSignal: false });
@@ -80,7 +83,7 @@ export async function startDemoLab(specs: readonly DemoLabNodeSpec[]): Promise<D
   const nodes = new Map<string, LabNode>();
   try {
     for (const spec of specs) {
-      const node = await lab.addNode({ name: spec.node });
+      const node = await lab.addNode({ name: spec.node, backend: backend === 'networkmanager' ? 'networkmanager' : 'networkd' });
       for (const mac of spec.macs) await node.plug({ mac });
       nodes.set(spec.node, node);
     }
@@ -100,13 +103,33 @@ export async function startDemoLab(specs: readonly DemoLabNodeSpec[]): Promise<D
     nodes,
     place(name, log) {
       const node = nodeOf(name);
+      // The takeover guard reads addresses where the NIC is: in the node's namespaces, as a
+      // hostNetwork agent's `ip` does on a real node.
+      const addresses = ipAddressReader({ log, run: (argv, opts) => runCommand([...node.enterCommand, ...argv], opts) });
+      if (backend === 'networkmanager') {
+        return {
+          backend,
+          connectionsDir: node.nmConnectionsDir,
+          netplanDir: node.netplanDir,
+          sysfsDir: node.sysfsNetDir,
+          // Never run: the agent's backend is NetworkManager (AGENT_BACKEND), which has no apply command.
+          applyCommand: ['false'],
+          addresses,
+          hostEnv: {
+            IP_COMMAND: JSON.stringify([...node.enterCommand, 'ip']),
+            NMCLI_COMMAND: JSON.stringify(node.nmcliCommand),
+            NM_CONNECTIONS_DIR: node.nmConnectionsDir,
+            // The .link files and ifcfg folder of the node, inside the lab's folder: never this machine's.
+            NM_LINK_DIR: join(node.dir, 'etc', 'systemd', 'network'),
+            NM_IFCFG_DIR: join(node.dir, 'etc', 'sysconfig', 'network-scripts'),
+          },
+        };
+      }
       return {
         netplanDir: node.netplanDir,
         sysfsDir: node.sysfsNetDir,
         applyCommand: node.applyCommand,
-        // The takeover guard reads addresses where the NIC is: in the node's namespaces, as a
-        // hostNetwork agent's `ip` does on a real node.
-        addresses: ipAddressReader({ log, run: (argv, opts) => runCommand([...node.enterCommand, ...argv], opts) }),
+        addresses,
         hostEnv: pick(node.agentEnv(), ['IP_COMMAND', 'NETWORKCTL_COMMAND', 'NETWORKD_RUN_DIR', 'NETPLAN_GENERATE_COMMAND']),
       };
     },
@@ -124,12 +147,21 @@ export async function startDemoLab(specs: readonly DemoLabNodeSpec[]): Promise<D
 
 /**
  * The network lab unless `--sandbox` or this machine cannot run it (then the fake sysfs
- * sandbox, saying why). A lab that can run but fails to come up fails the demo.
+ * sandbox, saying why). A lab that can run but fails to come up fails the demo, and so
+ * does `networkmanager` where the lab cannot run (the sandbox's apply is netplan's).
  */
 export async function chooseMode(
   specs: Parameters<typeof startDemoLab>[0],
-  o: { sandbox?: boolean; netplan: boolean; progress: { step(text: string): void } },
+  o: { sandbox?: boolean; netplan: boolean; backend?: DemoBackend; progress: { step(text: string): void } },
 ): Promise<{ lab?: DemoLab; reason: string }> {
+  const backend = o.backend ?? 'netplan';
+  if (backend === 'networkmanager') {
+    o.progress.step('starting the network lab: a namespace per node with a real NetworkManager (private D-Bus), the seed\'s NICs as hot-plugged veths');
+    const lab = await startDemoLab(specs, backend);
+    if (lab instanceof LabFallback) throw new DemoFailedError(`--backend networkmanager needs the network lab, which cannot run here (${lab.reason})`);
+    o.progress.step(`mode: network lab ${lab.id}: nodes ${[...lab.nodes.values()].map((n) => n.netns).join(', ')} (primary ens3 by a foreign cloud-init keyfile; the real NetworkManager runs in each)`);
+    return { lab, reason: `network lab ${lab.id}, NetworkManager` };
+  }
   if (o.sandbox) {
     o.progress.step('mode: sandbox (--sandbox): NICs in a fake sysfs tree, a sandbox apply renames them; no kernel involved');
     return { reason: '--sandbox' };

@@ -36,11 +36,15 @@ export function formatReport(r: DemoReport, cwd: string): string {
   const lines = [
     '',
     r.lab
-      ? `Mode: network lab ${r.lab.id}: real systemd-networkd and \`netplan apply\` in ${r.lab.nodes.map((n) => n.netns).join(', ')} (removed on exit)`
+      ? r.backend === 'networkmanager'
+        ? `Mode: network lab ${r.lab.id}: real NetworkManager (keyfiles, nmcli) in ${r.lab.nodes.map((n) => n.netns).join(', ')} (removed on exit)`
+        : `Mode: network lab ${r.lab.id}: real systemd-networkd and \`netplan apply\` in ${r.lab.nodes.map((n) => n.netns).join(', ')} (removed on exit)`
       : `Mode: sandbox: fake sysfs, sandbox apply (${r.modeReason})`,
     '',
     formatInterfaces(r.interfaces, r.lab ? r.lab.dir : r.sandboxDir),
-    r.lab
+    r.lab && r.backend === 'networkmanager'
+      ? `(NetworkManager keyfiles: each node's /etc/NetworkManager/system-connections, under ${r.lab.dir}/<node>, removed on exit; checked by the agent with \`nmcli --offline\`)`
+      : r.lab
       ? `(netplan files: each node's /etc/netplan, bound from ${r.lab.dir}/<node>/etc/netplan, removed on exit; validation: ${r.netplanValidation})`
       : r.kept
         ? `(netplan files under ${relative(cwd, r.sandboxDir)}; validation: ${r.netplanValidation})`

@@ -3,6 +3,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { Labels, type NodePatch } from '../kube/patch.js';
 import { validateWithNetplan } from '../host/netplan/generate.js';
 import { readOwnedFiles } from '../host/netplan/owned-files.js';
+import { readOwnedKeyfiles } from '../host/networkmanager/backend.js';
 import type { KernelNic } from './lab.js';
 
 /** One row of the demo's final table. */
@@ -26,7 +27,9 @@ export interface DemoNode {
   node: string;
   netplanDir: string;
   files: Array<{ file: string; path: string; content: string }>;
-  /** `netplan generate` accepted this node's files; null when netplan is not installed. */
+  /** The node's host backend; its `files` are netplan YAML or NetworkManager keyfiles. */
+  backend: 'netplan' | 'networkmanager';
+  /** `netplan generate` accepted this node's files; null when netplan is not installed or the node runs NetworkManager (the agent checked its keyfiles with `nmcli --offline`). */
   valid: boolean | null;
   patch: NodePatch | null;
 }
@@ -34,7 +37,7 @@ export interface DemoNode {
 /** Reads the outcome from the database (the truth), the sandbox dirs and the recorded patches. */
 export async function collectOutcome(
   db: Sequelize,
-  agents: ReadonlyArray<{ node: string; netplanDir: string }>,
+  agents: ReadonlyArray<{ node: string; netplanDir: string; backend: 'netplan' | 'networkmanager'; filesDir: string }>,
   patches: ReadonlyMap<string, NodePatch>,
   generateCommand: string,
   /** Lab mode: each node's NICs by MAC, read from the kernel. */
@@ -49,14 +52,15 @@ export async function collectOutcome(
   const nodes: DemoNode[] = [];
   const fileOf = new Map<string, { name: string; file: string }>();
   for (const a of agents) {
-    const owned = await readOwnedFiles(a.netplanDir);
+    const owned = a.backend === 'networkmanager' ? await readOwnedKeyfiles(a.filesDir) : await readOwnedFiles(a.filesDir);
     for (const o of owned) fileOf.set(o.iface.portId, { name: o.iface.name, file: o.path });
     const files = await Promise.all(owned.map(async (o) => ({ file: o.file, path: o.path, content: await readFile(o.path, 'utf8') })));
     let valid: boolean | null = null;
-    if (generateCommand) {
+    // A keyfile was checked by the agent itself (nmcli --offline); netplan generate reads only netplan's.
+    if (generateCommand && a.backend === 'netplan') {
       valid = await validateWithNetplan({ generateCommand, files: new Map(files.map((f) => [f.file, f.content])) }).then(() => true, () => false);
     }
-    nodes.push({ node: a.node, netplanDir: a.netplanDir, files, valid, patch: patches.get(a.node) ?? null });
+    nodes.push({ node: a.node, netplanDir: a.netplanDir, backend: a.backend, files, valid, patch: patches.get(a.node) ?? null });
   }
   const kernel = new Map<string, ReadonlyMap<string, KernelNic>>();
   if (kernelOf) for (const node of new Set(rows.map((r) => r.node))) kernel.set(node, await kernelOf(node));

@@ -6,21 +6,18 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { ManagementClient } from '../amqp/management.js';
 import type { Config } from '../config/schema.js';
 import { createSequelize, migrate, seed, SEED } from '../db/index.js';
-import { PermanentError } from '../errors/errors.js';
 import { Labels, type NodePatch } from '../kube/patch.js';
 import type { Log } from '../log/logger.js';
 import { createRegistry } from '../http/metrics.js';
 import { startPublisher, type RunningPublisher } from '../roots/publisher.js';
 import { createDemoDatabase, createDemoVhost, type Created } from './provision.js';
 import { collectOutcome, type DemoInterface, type DemoNode } from './report.js';
-import { demoConfig, recordingPatcher, startDemoAgent, type DemoAgent, type DemoServices } from './sandbox.js';
+import { demoConfig, recordingPatcher, startDemoAgent, type DemoAgent, type DemoBackend, type DemoServices } from './sandbox.js';
+import { DemoFailedError } from './errors.js';
 import { chooseMode, waitForKernel } from './lab.js';
 import { checkAmqpPort, checkDbTcp, checkManagement, connectDbAdmin, findExecutable, type AdminAccess } from './services.js';
 
-/** The demo did not finish: timed out, interrupted, or a role failed. */
-export class DemoFailedError extends PermanentError {
-  override name = 'DemoFailedError';
-}
+export { DemoFailedError };
 
 /** Where the demo reports what it is doing; the CLI prints it, tests collect it. */
 export interface Progress {
@@ -33,6 +30,8 @@ export interface DemoOptions {
   keep: boolean;
   /** Force the fake sysfs sandbox even where the network lab could run (`--sandbox`). */
   sandbox?: boolean;
+  /** The nodes' host backend (`--backend`); default `netplan`. `networkmanager` needs the network lab. */
+  backend?: DemoBackend;
   /** Give up after this long; default 60 s. */
   timeoutMs?: number;
   access: AdminAccess;
@@ -71,6 +70,8 @@ export interface DemoReport {
    * namespaces, the seed's NICs as veths); `sandbox`: a fake sysfs tree and sandbox apply.
    */
   mode: 'lab' | 'sandbox';
+  /** The nodes' host backend (`--backend`): netplan or NetworkManager. */
+  backend: DemoBackend;
   /** Why this mode: the lab's id, `--sandbox`, or what the lab lacked here. */
   modeReason: string;
   /** The lab's id and each node's network namespace (all removed on exit); null in the sandbox. */
@@ -105,6 +106,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   const check = () => {
     if (o.signal?.aborted) throw new DemoFailedError('interrupted; cleaning up');
   };
+  // The sandbox's apply is netplan's: a NetworkManager node needs the real daemon. Said before anything is created.
+  if (o.backend === 'networkmanager' && o.sandbox) throw new DemoFailedError('--backend networkmanager needs the network lab (a real NetworkManager per node); it cannot run with --sandbox');
   try {
     o.progress.step('checking local services (MariaDB, RabbitMQ, netplan)');
     let management: ManagementClient | undefined;
@@ -167,7 +170,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       agents.push(a);
       stops.push(() => a.agent.stop());
       o.progress.step(lab
-        ? `agent for ${node} started (in process, on the host; NETPLAN_DIR, SYSFS_NET_DIR and NETPLAN_APPLY_COMMAND point into lab node ${lab.nodes.get(node)!.netns})`
+        ? o.backend === 'networkmanager'
+          ? `agent for ${node} started (in process, on the host; AGENT_BACKEND=networkmanager, NM_CONNECTIONS_DIR, NMCLI_COMMAND, IP_COMMAND and SYSFS_NET_DIR point into lab node ${lab.nodes.get(node)!.netns})`
+          : `agent for ${node} started (in process, on the host; NETPLAN_DIR, SYSFS_NET_DIR and NETPLAN_APPLY_COMMAND point into lab node ${lab.nodes.get(node)!.netns})`
         : `agent for ${node} started (in process; sandbox ${a.root}, ${macs.length} fake NICs)`);
     }
 
@@ -186,6 +191,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       netplanValidation: netplan ? 'netplan generate' : 'skipped: netplan not installed',
       mode: lab ? 'lab' : 'sandbox',
       modeReason,
+      backend: o.backend ?? 'netplan',
       lab: lab ? { id: lab.id, dir: lab.dir, nodes: [...lab.nodes].map(([node, n]) => ({ node, netns: n.netns })) } : null,
       ...outcome,
       sandboxDir,

@@ -12,6 +12,9 @@ import type { CommandRunner } from '../host/command.js';
 import { computeNodePatch, type NodePatch } from '../kube/patch.js';
 import type { Log } from '../log/logger.js';
 
+/** The host backends the demo can run a node on (`--backend`). */
+export type DemoBackend = 'netplan' | 'networkmanager';
+
 /** Where the demo's roles connect: its own database and vhost. */
 export interface DemoServices {
   db: Config['db'];
@@ -38,7 +41,9 @@ export function demoConfig(services: DemoServices, extra: Record<string, string>
     // and '' (netplan not installed) must switch validation off. A lab node names its own
     // generate (netplan plus the veth MAC-match fix), which the targeted apply copies into
     // the node: that one must win, or networkd there would not match the NIC.
-    overrides: extra.NETPLAN_GENERATE_COMMAND ? {} : { 'netplan.generateCommand': services.generateCommand },
+    // Without netplan on this machine's PATH the lab's generate cannot run either (it calls
+    // netplan): validation is off, and the targeted apply falls back to the node's own apply.
+    overrides: extra.NETPLAN_GENERATE_COMMAND && services.generateCommand !== '' ? {} : { 'netplan.generateCommand': services.generateCommand },
   });
 }
 
@@ -60,6 +65,10 @@ export function recordingPatcher(log: Log, onPatch: (node: string, patch: NodePa
 export interface DemoAgent {
   node: string;
   root: string;
+  /** The node's host backend (AgentPlace.backend). */
+  backend: DemoBackend;
+  /** Where its owned files are: the netplan folder, or NetworkManager's keyfile folder. */
+  filesDir: string;
   netplanDir: string;
   sysfsDir: string;
   agent: RunningAgent;
@@ -71,6 +80,10 @@ export interface DemoAgent {
  * one per node: a fake sysfs sandbox, or a node of the network lab (src/demo/lab.ts).
  */
 export interface AgentPlace {
+  /** The node's host backend; default `netplan` (the fake sysfs sandbox is netplan's). */
+  backend?: DemoBackend;
+  /** NetworkManager only: the node's keyfile folder (NM_CONNECTIONS_DIR, also in `hostEnv`). */
+  connectionsDir?: string;
   netplanDir: string;
   sysfsDir: string;
   /** NETPLAN_APPLY_COMMAND. */
@@ -132,8 +145,11 @@ export async function startDemoAgent(opts: {
     NODE_NAME: opts.node,
     NETPLAN_DIR: netplanDir,
     NETPLAN_BACKUP_DIR: join(root, 'backups'),
+    NM_BACKUP_DIR: join(root, 'backups'),
     SYSFS_NET_DIR: sysfsDir,
     NETPLAN_APPLY_COMMAND: JSON.stringify(place.applyCommand),
+    // The place says its backend; auto would look at the machine's own NetworkManager.
+    AGENT_BACKEND: place.backend ?? 'netplan',
     AGENT_NIC_WAIT: '5s',
     AGENT_MAX_RETRIES: '2',
     AGENT_RESYNC_INTERVAL: '10m',
@@ -151,5 +167,6 @@ export async function startDemoAgent(opts: {
       nodes: opts.nodes,
     },
   });
-  return { node: opts.node, root, netplanDir, sysfsDir, agent };
+  const backend = place.backend ?? 'netplan';
+  return { node: opts.node, root, backend, filesDir: backend === 'networkmanager' ? place.connectionsDir! : netplanDir, netplanDir, sysfsDir, agent };
 }

@@ -25,6 +25,8 @@ export interface RunOptions {
   killGraceMs?: number;
   /** How many trailing stderr lines a failure carries; default 5. */
   stderrLines?: number;
+  /** Written to the command's stdin, which is then closed; default: no stdin. */
+  input?: string | Buffer;
 }
 
 export interface RunResult {
@@ -48,7 +50,7 @@ function tail(text: string, lines: number): string {
  * next time); a non-zero exit or a missing binary throws CommandFailedError (a HostError:
  * retrying the same command on the same files will not help).
  */
-export const runCommand: CommandRunner = (argv, { timeoutMs, log, killGraceMs = 2000, stderrLines = 5 }) => {
+export const runCommand: CommandRunner = (argv, { timeoutMs, log, killGraceMs = 2000, stderrLines = 5, input }) => {
   if (argv.length === 0) return Promise.reject(new HostError('empty command'));
   const started = Date.now();
   return new Promise<RunResult>((resolve, reject) => {
@@ -57,9 +59,14 @@ export const runCommand: CommandRunner = (argv, { timeoutMs, log, killGraceMs = 
     let spawnError: Error | undefined;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    const child = spawn(argv[0], argv.slice(1), { shell: false, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (b: Buffer) => stdout.push(b));
-    child.stderr.on('data', (b: Buffer) => stderr.push(b));
+    const child = spawn(argv[0], argv.slice(1), { shell: false, detached: true, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) {
+      // A command that exits without reading its stdin must not crash us with EPIPE.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(input);
+    }
+    child.stdout!.on('data', (b: Buffer) => stdout.push(b));
+    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
     const killGroup = (signal: NodeJS.Signals) => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, signal);

@@ -79,6 +79,8 @@ export interface Kernel {
   deleteAddress(ifname: string, cidr: string): Promise<void>;
   /** `ip link set dev FROM down`, then `ip link set dev FROM name TO` (what `netplan apply` does, apply.py). */
   rename(from: string, to: string): Promise<void>;
+  /** `ip link set dev IFNAME up`: after a rename where no daemon brings the link up by itself (NetworkManager leaves an unchanged profile alone). */
+  up(ifname: string): Promise<void>;
 }
 
 interface IpJsonAddr { family?: string; local?: string; prefixlen?: number; scope?: string; tentative?: boolean; dadfailed?: boolean }
@@ -159,6 +161,9 @@ export function createIpKernel({ ipCommand, log, timeoutMs = 5000, run = runComm
     async rename(from, to) {
       await ip(['link', 'set', 'dev', from, 'down']);
       await ip(['link', 'set', 'dev', from, 'name', to]);
+    },
+    async up(ifname) {
+      await ip(['link', 'set', 'dev', ifname, 'up']);
     },
   };
 }

@@ -4,6 +4,8 @@ import type { ConfiguredInterface, NodeInterfaceState } from '../model/ports.js'
 export const Labels = {
   InterfaceCount: 'multinic.io/interface-count',
   Ready: 'multinic.io/ready',
+  /** The node's host backend: `netplan` or `networkmanager` (issue 15). */
+  Backend: 'multinic.io/backend',
 } as const;
 
 /** Node annotations MultiNIC owns (part of the public contract). */
@@ -49,6 +51,7 @@ export function computeNodePatch(state: NodeInterfaceState): NodePatch {
       labels: {
         [Labels.InterfaceCount]: String(entries.length),
         [Labels.Ready]: state.ready ? 'true' : 'false',
+        ...(state.backend ? { [Labels.Backend]: state.backend } : {}),
       },
       annotations: {
         [Annotations.Interfaces]: JSON.stringify(entries),

@@ -125,6 +125,8 @@ export interface NodeInterfaceState {
   ready: boolean;
   /** Why the node is not ready; null when healthy. */
   lastError: string | null;
+  /** The host backend applying this node's interfaces (`netplan`, `networkmanager`); set by the agent's root, shown as a label. */
+  backend?: string;
 }
 
 /** Kubernetes side: patches the agent's own Node. */

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Sequelize } from 'sequelize';
-import { connectAmqp, type AmqpConnectionManager } from '../amqp/connection.js';
+import { AGENT_BACKEND_PROPERTY, AGENT_NODE_PROPERTY, connectAmqp, type AmqpConnectionManager } from '../amqp/connection.js';
 import type { Config } from '../config/schema.js';
 import { createSequelize } from '../db/connection.js';
 import { SequelizeInterfaceStore } from '../db/interface-store.js';
@@ -9,7 +9,6 @@ import { reasonOf } from '../errors/classify.js';
 import type { AddressReader } from '../host/addresses.js';
 import type { CommandRunner } from '../host/command.js';
 import type { Kernel } from '../host/kernel.js';
-import { createHostFromConfig } from './host.js';
 import { createAgentMetrics, markSuccess, Operation } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
 import { createNodePatcherFromConfig } from '../kube/node-patcher.js';
@@ -27,6 +26,7 @@ import type { AgentPorts, InterfaceHost, NodeEventRecorder, NodePatcher } from '
 import { resyncNode } from '../agent/resync.js';
 import { createSerializer } from '../lib/serial.js';
 import { interfaceEventParsing } from '../agent/delivery.js';
+import { createAgentHost } from './agent-host.js';
 import { deliveryMetrics, observeRowToConfigured } from './delivery-metrics.js';
 
 /** Parts a test may replace; everything else is built from the configuration. */
@@ -35,7 +35,7 @@ export interface AgentOverrides {
   addresses?: AddressReader;
   /** The host's kernel; default `ip` through IP_COMMAND (none when IP_COMMAND is empty). */
   kernel?: Kernel | null;
-  /** Runs the apply command (NetplanHost's `run`); tests count or fail applies through it. */
+  /** Runs the backend's commands (apply, nmcli; not detection); tests count or fail applies through it. */
   run?: CommandRunner;
   host?: InterfaceHost;
   /** Wraps the host built here (or `host`), e.g. the sandbox's fake hot-plug of each port's NIC. */
@@ -146,23 +146,28 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     if (known) log.error({ kubeName, dbName: node.dbName }, unknownNodeMessage(node.dbName, known));
   }
   const metrics = createAgentMetrics(registry);
-  const built: InterfaceHost =
-    overrides.host ??
-    createHostFromConfig(config, {
-      log,
-      kernel: overrides.kernel,
-      addresses: overrides.addresses,
-      run: overrides.run,
-      sleep: (ms) => delay(ms),
-      onApply: ({ backend, ok, seconds }) => metrics.applyDuration.observe({ backend, result: ok ? 'ok' : 'error' }, seconds),
-      apiServer,
-      probeObserver: createProbeMetrics(registry),
-    }).host;
+  const agentHost = overrides.host
+    ? undefined
+    : await createAgentHost(config, {
+        log,
+        kernel: overrides.kernel,
+        addresses: overrides.addresses,
+        run: overrides.run,
+        sleep: (ms) => delay(ms),
+        onApply: ({ backend, ok, seconds }) => metrics.applyDuration.observe({ backend, result: ok ? 'ok' : 'error' }, seconds),
+        apiServer,
+        probeObserver: createProbeMetrics(registry),
+      }).catch(async (err: unknown) => {
+        await sequelize.close().catch(() => undefined);
+        throw err;
+      });
+  const built: InterfaceHost = overrides.host ?? agentHost!.host;
   const host = overrides.wrapHost ? overrides.wrapHost(built) : built;
+  const backend = agentHost?.choice.backend;
   // Every patch carries the whole state, so it is also the moment to update the gauge.
   const nodes: NodePatcher = {
     patchInterfaces: async (name, state, options) => {
-      await patcher.patchInterfaces(name, state, options);
+      await patcher.patchInterfaces(name, backend ? { ...state, backend } : state, options);
       metrics.interfacesConfigured.set(state.interfaces.length);
     },
   };
@@ -200,7 +205,12 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
   );
   resync.start();
 
-  connection = connectAmqp(config.amqp.url, { connectionName: `multinic-agent ${kubeName}`, log });
+  connection = connectAmqp(config.amqp.url, {
+    connectionName: `multinic-agent ${kubeName}`,
+    log,
+    // Read back by `multinic status` from the management API's connection list.
+    clientProperties: { [AGENT_NODE_PROPERTY]: node.dbName, ...(backend ? { [AGENT_BACKEND_PROPERTY]: backend } : {}) },
+  });
   try {
     trigger = await startQueueTrigger({
       connection,
@@ -231,7 +241,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     throw err;
   }
   const running = { connection, trigger };
-  log.info({ kubeName, dbName: node.dbName, known: node.known, resyncIntervalMs: config.agent.resyncInterval }, 'agent started');
+  log.info({ kubeName, dbName: node.dbName, known: node.known, backend, resyncIntervalMs: config.agent.resyncInterval }, 'agent started');
 
   let stopped: Promise<void> | undefined;
   return {

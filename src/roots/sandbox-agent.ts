@@ -22,6 +22,8 @@ export function sandboxOverrides(sb: AgentSandbox, binPath: string): Record<stri
     'host.ipCommand': [],
     'netplan.applyCommand': sandboxApplyArgv(binPath, sb.netplanDir, sb.sysfsDir),
     'kube.mode': 'log',
+    // The sandbox's apply is netplan's: no detection of this machine's NetworkManager.
+    'agent.backend': 'netplan',
   };
 }
 

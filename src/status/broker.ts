@@ -1,4 +1,5 @@
-import type { QueueInfo } from '../amqp/management.js';
+import { AGENT_BACKEND_PROPERTY, AGENT_NODE_PROPERTY } from '../amqp/connection.js';
+import type { ConnectionInfo, QueueInfo } from '../amqp/management.js';
 import { NODE_QUEUE_ARGUMENTS, nodeOfQueue, nodeQueueName, Queues } from '../amqp/topology.js';
 
 /** A message as the management API's "get messages" returns it (the fields `status` reads). */
@@ -11,6 +12,8 @@ export interface QueueLister {
   listQueues(vhost: string): Promise<QueueInfo[]>;
   /** Reads up to `count` messages and puts them back (RabbitMQ marks them redelivered). */
   peekMessages(vhost: string, queue: string, count: number): Promise<PeekedMessage[]>;
+  /** The vhost's client connections; without it no node's backend is known. */
+  listConnections?(vhost: string): Promise<ConnectionInfo[]>;
 }
 
 /** One node queue as `status` shows it. */
@@ -31,6 +34,11 @@ export interface NodeQueueStatus {
   policy?: string;
   /** Events for this name waiting in multinic.unroutable (of the first UNROUTABLE_PEEK read). */
   unroutable: number;
+  /**
+   * The host backend (`netplan`, `networkmanager`) a connected agent of this node reports in
+   * its AMQP client properties; null when no agent of the node is connected (or it predates them).
+   */
+  backend: string | null;
 }
 
 export interface BrokerStatus {
@@ -63,15 +71,28 @@ export function queueProblem(q: QueueInfo): string | undefined {
   return undefined;
 }
 
+/** Node name -> host backend, from the `multinic_node` / `multinic_backend` client properties of the agents' connections. */
+function backendsOf(connections: readonly ConnectionInfo[]): Map<string, string> {
+  const backends = new Map<string, string>();
+  for (const c of connections) {
+    const p = c.client_properties ?? {};
+    if (typeof p[AGENT_NODE_PROPERTY] === 'string' && typeof p[AGENT_BACKEND_PROPERTY] === 'string') backends.set(p[AGENT_NODE_PROPERTY], p[AGENT_BACKEND_PROPERTY]);
+  }
+  return backends;
+}
+
 /**
- * Reads every queue of the vhost once (one API call, whatever the node count) and picks the
- * nodes' ones; reads up to UNROUTABLE_PEEK messages of multinic.unroutable to count its
- * events by routing key. Names that have a queue or unroutable events but are not among
- * `nodes` come back in `otherNames` (with their entries in `queues`), unless `only` limits
- * the answer to one name.
+ * Reads every queue and every client connection of the vhost once (one API call each,
+ * whatever the node count) and picks the nodes' ones; reads up to UNROUTABLE_PEEK messages
+ * of multinic.unroutable to count its events by routing key. Names that have a queue or
+ * unroutable events but are not among `nodes` come back in `otherNames` (with their entries
+ * in `queues`), unless `only` limits the answer to one name. A node's `backend` is what its
+ * connected agent reports (AGENT_BACKEND_PROPERTY).
  */
 export async function queryBroker(management: QueueLister, vhost: string, nodes: readonly string[], only?: string): Promise<BrokerStatus> {
-  const all = new Map((await management.listQueues(vhost)).map((q) => [q.name, q]));
+  const [queueList, connections] = await Promise.all([management.listQueues(vhost), management.listConnections?.(vhost) ?? []]);
+  const all = new Map(queueList.map((q) => [q.name, q]));
+  const backends = backendsOf(connections);
   const unroutableQueue = all.get(Queues.Unroutable);
   const unroutableBy = new Map<string, number>();
   if (unroutableQueue && depth(unroutableQueue) > 0) {
@@ -91,7 +112,7 @@ export async function queryBroker(management: QueueLister, vhost: string, nodes:
     const name = nodeQueueName(node);
     const q = all.get(name);
     const consumers = q?.consumers ?? 0;
-    const entry: NodeQueueStatus = { queue: name, exists: q !== undefined, messages: q ? depth(q) : 0, consumers, consuming: consumers > 0, unroutable: unroutableBy.get(node) ?? 0 };
+    const entry: NodeQueueStatus = { queue: name, exists: q !== undefined, messages: q ? depth(q) : 0, consumers, consuming: consumers > 0, unroutable: unroutableBy.get(node) ?? 0, backend: backends.get(node) ?? null };
     if (q) {
       const problem = queueProblem(q);
       if (problem) entry.problem = problem;

@@ -12,8 +12,10 @@ export interface NodeStatus {
   spellings?: string[];
   /** node_table names the rows' name fits at once: those rows are not accounted for. */
   ambiguous?: string[];
+  /** The host backend its connected agent reports (`netplan`, `networkmanager`); null when none is connected. */
+  backend: string | null;
   interfaces: { configured: number; pending: number; failed: number };
-  queue: { name: string } & Omit<NodeQueueStatus, 'queue'>;
+  queue: { name: string } & Omit<NodeQueueStatus, 'queue' | 'backend'>;
 }
 
 /** What `multinic status --json` prints. */
@@ -61,8 +63,8 @@ export async function collectStatus({ db, dbLabel, management, vhost, node }: St
     vhost,
     // Names with only a queue or unroutable events (not in node_table, no rows) follow the database's nodes.
     nodes: [...counts, ...broker.otherNames.map((n): (typeof counts)[number] => ({ node: n, inNodeTable: false, configured: 0, pending: 0, failed: 0 }))].map((c) => {
-      const { queue, ...q } = broker.queues.get(c.node)!;
-      return { node: c.node, inNodeTable: c.inNodeTable, ...(c.spellings && { spellings: c.spellings }), ...(c.ambiguous && { ambiguous: c.ambiguous }), interfaces: { configured: c.configured, pending: c.pending, failed: c.failed }, queue: { name: queue, ...q } };
+      const { queue, backend, ...q } = broker.queues.get(c.node)!;
+      return { node: c.node, inNodeTable: c.inNodeTable, ...(c.spellings && { spellings: c.spellings }), ...(c.ambiguous && { ambiguous: c.ambiguous }), backend, interfaces: { configured: c.configured, pending: c.pending, failed: c.failed }, queue: { name: queue, ...q } };
     }),
     deadLetters: broker.deadLetters,
     unroutable: broker.unroutable,

@@ -92,6 +92,26 @@ describe('deploy/ Kubernetes manifests', function () {
     expect(c.volumeMounts.find((m: Obj) => m.mountPath === '/sys').readOnly).to.equal(true);
   });
 
+  it('mount the NetworkManager backend\'s folders at the paths its defaults name, each created where the node lacks it', function () {
+    const ds = one('DaemonSet', 'multinic-agent');
+    const pod = ds.spec.template.spec;
+    const c = pod.containers[0];
+    const volumes = Object.fromEntries(pod.volumes.map((v: Obj) => [v.name, v.hostPath]));
+    const mounted = Object.fromEntries(c.volumeMounts.map((m: Obj) => [m.mountPath, { ...volumes[m.name], readOnly: m.readOnly ?? false }]));
+    const config = one('ConfigMap', 'multinic-config').data;
+    const defaults = Object.fromEntries(KEYS.map((k) => [k.env, k.default]));
+    // A node has netplan or NetworkManager, not both: every backend folder must mount on either kind of node.
+    for (const env of ['NETPLAN_DIR', 'NM_CONNECTIONS_DIR', 'NM_BACKUP_DIR', 'NM_LINK_DIR']) {
+      const path = config[env] ?? defaults[env];
+      expect(path, env).to.equal(defaults[env]);
+      expect(mounted[path], `${env} ${path}`).to.deep.equal({ path, type: 'DirectoryOrCreate', readOnly: false });
+    }
+    expect(config.AGENT_BACKEND).to.equal('auto');
+    // nmcli and ip run on the host through nsenter, which needs the host's PID 1.
+    expect(pod.hostPID).to.equal(true);
+    expect(defaults.NMCLI_COMMAND).to.deep.include.members(['nsenter', '--target', '1', 'nmcli']);
+  });
+
   it('run two publisher replicas with probes and resources, as non-root, with no Kubernetes token', function () {
     const d = one('Deployment', 'multinic-publisher');
     expect(d.spec.replicas).to.equal(2);

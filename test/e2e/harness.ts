@@ -122,6 +122,8 @@ export class SandboxAgent extends AgentUnderTest {
     const config = configFrom(env, {
       NODE_NAME: kubeName,
       NETPLAN_DIR: a.netplanDir,
+      // The sandbox is netplan's; detection would look at the machine's own NetworkManager.
+      AGENT_BACKEND: 'netplan',
       NETPLAN_BACKUP_DIR: join(root, 'backups'),
       SYSFS_NET_DIR: sysfs.root,
       NETPLAN_APPLY_COMMAND: JSON.stringify(applyArgv),

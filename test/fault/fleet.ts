@@ -143,6 +143,7 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
       NETPLAN_BACKUP_KEEP: '5',
       SYSFS_NET_DIR: sysfs.root,
       NETPLAN_APPLY_COMMAND: JSON.stringify([process.execPath, applyScript, stateDir, netplanDir, sysfs.root]),
+      AGENT_BACKEND: 'netplan',
       NETPLAN_APPLY_TIMEOUT: '10s',
       // Fake sysfs: no kernel to verify against.
       IP_COMMAND: '',

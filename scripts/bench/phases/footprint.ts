@@ -41,6 +41,7 @@ export async function measureSingleAgent(
       // Harmless: nothing is pending, and a bare `netplan apply` must never run on this machine.
       NETPLAN_APPLY_COMMAND: '/bin/true',
       IP_COMMAND: '',
+      AGENT_BACKEND: 'netplan',
       KUBE_MODE: 'log',
       LOG_LEVEL: 'info',
     },

@@ -4,6 +4,7 @@ interface DemoFlags {
   keep?: boolean;
   json?: boolean;
   sandbox?: boolean;
+  backend?: string;
   timeout: string;
 }
 
@@ -18,7 +19,10 @@ packages: bash scripts/services/start.sh lab) each node is a lab node: its own n
 and mount namespaces with the real systemd-networkd, a primary NIC configured by a
 foreign 50-cloud-init.yaml, the seed's NICs as hot-plugged veths, and the real
 \`netplan apply\` run inside it (never on this machine's own network); the table then
-shows each NIC as the node's kernel does. Elsewhere, or with --sandbox, it runs on
+shows each NIC as the node's kernel does. With --backend networkmanager each lab node
+runs a real NetworkManager instead (private D-Bus, a foreign cloud-init keyfile for the
+primary) and the agents use MultiNIC's NetworkManager backend (keyfiles, nmcli); that
+needs the lab and fails, saying why, where it cannot run. Elsewhere, or with --sandbox, it runs on
 sandbox roots (fake sysfs, own netplan dir, sandbox-apply; never a real \`netplan
 apply\`) and says so. Node patches are shown, not sent (KUBE_MODE=log). Files are
 validated with \`netplan generate\` when netplan is installed.
@@ -44,6 +48,7 @@ export function registerDemo(program: Command): void {
     .option('--keep', 'keep the database, vhost and sandbox (under .sandbox/demo-<id>) and print how to inspect and clean up')
     .option('--json', 'print the outcome as JSON on stdout (progress stays on stderr)')
     .option('--sandbox', 'use the fake sysfs sandbox even where the network lab could run')
+    .option('--backend <name>', 'the nodes\' host backend: netplan, or networkmanager (a real NetworkManager per lab node; needs the network lab)', 'netplan')
     .option('--timeout <duration>', 'give up (and clean up) after this long', '60s')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DemoFlags) => {

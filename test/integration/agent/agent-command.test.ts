@@ -62,7 +62,7 @@ describe('multinic agent (child process)', function () {
   const hostEnv = (extra: Record<string, string> = {}) =>
     baseEnv({
       KUBE_MODE: 'log', NETPLAN_DIR: join(root, 'netplan'), NETPLAN_BACKUP_DIR: join(root, 'backup'),
-      SYSFS_NET_DIR: join(root, 'sys'), NETPLAN_APPLY_COMMAND: 'true', AGENT_NIC_WAIT: '200ms', ...extra,
+      SYSFS_NET_DIR: join(root, 'sys'), NETPLAN_APPLY_COMMAND: 'true', AGENT_BACKEND: 'netplan', AGENT_NIC_WAIT: '200ms', ...extra,
     });
   const run = (args: string[], env: Record<string, string | undefined>) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {

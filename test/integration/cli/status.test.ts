@@ -3,6 +3,7 @@ import amqplib from 'amqplib';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { QueryTypes } from 'sequelize';
+import { AGENT_BACKEND_PROPERTY, AGENT_NODE_PROPERTY } from '../../../src/amqp/connection.js';
 import { ManagementClient } from '../../../src/amqp/management.js';
 import { declareCore, declareNodeQueue, Exchanges, nodeQueueName } from '../../../src/amqp/topology.js';
 import { migrate, seed } from '../../../src/db/index.js';
@@ -31,7 +32,8 @@ describe('multinic status (real MariaDB and RabbitMQ)', function () {
       { type: QueryTypes.INSERT },
     );
     vh = await createTestVhost('mns');
-    conn = await amqplib.connect(vh.url);
+    // Stands in for worker-node-2's agent, which names its node and backend in its client properties.
+    conn = await amqplib.connect(vh.url, { clientProperties: { [AGENT_NODE_PROPERTY]: 'worker-node-2', [AGENT_BACKEND_PROPERTY]: 'networkmanager' } });
     const ch = await conn.createConfirmChannel();
     await declareCore(ch);
     await declareNodeQueue(ch, 'worker-node-1');
@@ -64,6 +66,7 @@ describe('multinic status (real MariaDB and RabbitMQ)', function () {
     expect(report.nodes[0]!.queue).to.include({ name: 'multinic.node.worker-node-1', exists: true, messages: 2, consuming: false });
     expect(report.nodes[1]!.queue).to.include({ exists: true, consuming: true, consumers: 1 });
     expect(report.unroutable).to.equal(0);
+    expect(report.nodes.map((n) => [n.node, n.backend])).to.deep.equal([['worker-node-1', null], ['worker-node-2', 'networkmanager']]);
     const text = formatStatus(report);
     expect(text).to.match(/worker-node-1\s+1\s+2\s+1\s+2\s+NO/);
     expect(text).to.match(/dead letters \(multinic\.dead\):\s+1/);
@@ -73,7 +76,7 @@ describe('multinic status (real MariaDB and RabbitMQ)', function () {
     const report = await collect('worker-node-2');
     expect(report.nodes.map((n) => n.node)).to.deep.equal(['worker-node-2']);
     const json = JSON.parse(JSON.stringify(report)) as StatusReport;
-    expect(json.nodes[0]).to.have.keys('node', 'inNodeTable', 'interfaces', 'queue');
+    expect(json.nodes[0]).to.have.keys('node', 'inNodeTable', 'backend', 'interfaces', 'queue');
     expect(json).to.have.keys('vhost', 'nodes', 'deadLetters', 'unroutable');
   });
 

@@ -8,27 +8,11 @@ import { promisify } from 'node:util';
 import type mysql from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
 import { SEED } from '../../../src/db/index.js';
-import { listNamespaces } from '../../../src/lab/index.js';
 import type { DemoReport } from '../../../src/demo/run.js';
 import { adminConnection, DB_TCP_HOST, DB_TCP_PORT } from '../../helpers/mariadb.js';
-import { MANAGEMENT_ADMIN_URL } from '../../helpers/rabbitmq.js';
+import { BIN, demo, expectKernelAsSeeded, labNamespaces, leftovers } from './helpers.js';
 
 const run = promisify(execFile);
-const BIN = resolve('bin/multinic.js');
-
-/** Runs the demo as a user would; never throws on a non-zero exit. */
-async function demo(args: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base = { ...process.env };
-  // The demo uses a user's own DB_* / AMQP_URL when given: the test wants the throwaway path.
-  for (const k of Object.keys(base)) if (/^(DB_|AMQP_URL$|DEMO_)/.test(k)) delete base[k];
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'demo', ...args], { cwd, env: { ...base, ...env }, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -36,26 +20,6 @@ async function closedPort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((r) => server.close(() => r()));
   return port;
-}
-
-async function vhostExists(vhost: string): Promise<boolean> {
-  const u = new URL(MANAGEMENT_ADMIN_URL);
-  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
-  const res = await fetch(`${u.origin}/api/vhosts/${encodeURIComponent(vhost)}`, { headers: { authorization: `Basic ${auth}` } });
-  return res.status === 200;
-}
-
-async function rabbitUserExists(user: string): Promise<boolean> {
-  const u = new URL(MANAGEMENT_ADMIN_URL);
-  const auth = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
-  const res = await fetch(`${u.origin}/api/users/${encodeURIComponent(user)}`, { headers: { authorization: `Basic ${auth}` } });
-  return res.status === 200;
-}
-
-async function leftovers(admin: mysql.Connection, id: string) {
-  const [dbs] = await admin.query<mysql.RowDataPacket[]>('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [`multinic_demo_${id}`]);
-  const [users] = await admin.query<mysql.RowDataPacket[]>('SELECT User, Host FROM mysql.user WHERE User = ?', [`multinic_demo_${id}`]);
-  return { databases: dbs.length, dbUsers: users.length, vhost: await vhostExists(`multinic-demo-${id}`), amqpUser: await rabbitUserExists(`multinic-demo-${id}`) };
 }
 
 /** Runs the real `netplan generate` over one node's files in a scratch root. */
@@ -68,15 +32,6 @@ async function netplanAccepts(files: Array<{ file: string; content: string }>): 
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-}
-
-/** Network namespaces still present whose names start with a lab's id. */
-const labNamespaces = (id: string) => listNamespaces().filter((n) => n.startsWith(id));
-
-/** The address of a seeded interface with its subnet's prefix, or null for DHCP. */
-function seededCidr(portId: string): string | null {
-  const i = SEED.interfaces.find((x) => x.port_id === portId)!;
-  return i.address === null ? null : `${i.address}/${SEED.subnets[i.subnet]!.cidr.split('/')[1]}`;
 }
 
 describe('multinic demo (real MariaDB, RabbitMQ, netplan; as a child process)', function () {
@@ -136,15 +91,7 @@ describe('multinic demo (real MariaDB, RabbitMQ, netplan; as a child process)', 
     expect(report.lab!.nodes.map((n) => n.node)).to.deep.equal(SEED.nodes.map((n) => n.attached_node_name));
     expect(r.stderr).to.match(/mode: network lab dm[0-9a-f]{4}: nodes dm[0-9a-f]{4}-worker-node-1, dm[0-9a-f]{4}-worker-node-2/);
     expect(r.stderr).to.include('NETPLAN_APPLY_COMMAND point into lab node');
-    for (const i of report.interfaces) {
-      const k = i.kernel;
-      expect(k, i.portId).to.not.equal(null);
-      expect(k!.name, i.portId).to.equal(i.name);
-      expect(k!.state, i.portId).to.equal('UP');
-      expect(k!.mtu, i.portId).to.equal(i.mtu ?? 1500);
-      const cidr = seededCidr(i.portId);
-      expect(k!.addresses.map((a) => a.split(' ')[0]), i.portId).to.deep.equal(cidr ? [cidr] : []);
-    }
+    expectKernelAsSeeded(report.interfaces);
     expect(labNamespaces(report.lab!.id), 'lab namespaces left').to.deep.equal([]);
     expect(await stat(report.lab!.dir).then(() => true, () => false), 'lab folder removed').to.equal(false);
     expect(await leftovers(admin, report.id)).to.deep.equal({ databases: 0, dbUsers: 0, vhost: false, amqpUser: false });

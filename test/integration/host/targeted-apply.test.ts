@@ -19,7 +19,7 @@ describe('host/netplan targeted apply (real netplan generate, recorded networkct
   let runDir: string;
   let calls: string[];
   const { log } = createRingLogger();
-  const kernel: Kernel = { read: async () => ({ links: [], routes: [] }), deleteAddress: async () => undefined, rename: async (from, to) => void calls.push(`rename ${from} ${to}`) };
+  const kernel: Kernel = { read: async () => ({ links: [], routes: [] }), deleteAddress: async () => undefined, rename: async (from, to) => void calls.push(`rename ${from} ${to}`), up: async (name) => void calls.push(`up ${name}`) };
   const run: CommandRunner = async (argv) => (calls.push(argv.join(' ')), { stdout: '', stderr: '', durationMs: 1 });
   const options = () => ({ netplanDir, generateCommand: 'netplan', networkdRunDir: runDir, networkctlCommand: ['networkctl'], kernel, timeoutMs: 10_000, run, tmpDir: root });
 

@@ -93,7 +93,7 @@ describe('host/kernel: reading and judging the kernel', () => {
     const timing = { sleep: async (ms: number) => void (clock += ms), now: () => clock, timeoutMs: 1000, log };
     const reads: KernelState[] = [state(PRIMARY.slice(1)), state()];
     const deleted: string[] = [];
-    const kernel = { read: async () => reads.length > 1 ? reads.shift()! : reads[0]!, deleteAddress: async (i: string, c: string) => void deleted.push(`${c} ${i}`), rename: async () => undefined };
+    const kernel = { read: async () => reads.length > 1 ? reads.shift()! : reads[0]!, deleteAddress: async (i: string, c: string) => void deleted.push(`${c} ${i}`), rename: async () => undefined, up: async () => undefined };
     await verifyKernel({ kernel, before: state(), expect: [exp()], stale: [], changed: ['multinic0'], ...timing });
     expect(clock).to.equal(50);
     const captured = state([...PRIMARY, { family: 4, dst: '10.0.0.0/28', dev: 'multinic0' }]);

@@ -61,7 +61,7 @@ describe('host/netplan networkd state: the kernel is judged only once networkd i
     const timing = { sleep: async (ms: number) => void (clock += ms), now: () => clock, timeoutMs: 1000, log };
     const good: KernelState = { links: [{ ifindex: 5, ifname: 'multinic2', mac: 'fa:16:3e:40:00:03', mtu: 1500, flags: ['UP'], operstate: 'UP', addresses: [{ family: 4, local: '10.22.0.11', prefixlen: 24, scope: 'global', tentative: false, dadfailed: false }] }], routes: [] };
     let reads = 0;
-    const kernel = { read: async () => (reads++, good), deleteAddress: async () => undefined, rename: async () => undefined };
+    const kernel = { read: async () => (reads++, good), deleteAddress: async () => undefined, rename: async () => undefined, up: async () => undefined };
     const answers = ['networkd has not started configuring multinic2 (initialized)', 'networkd is still configuring multinic2 (configuring): 10.22.0.11/24 requesting', null];
     await verifyKernel({ kernel, before: { links: [], routes: [] }, ...q, ...timing, unsettled: async () => answers.shift() ?? null });
     expect({ reads, clock }).to.deep.equal({ reads: 1, clock: 100 });

@@ -32,6 +32,15 @@ const annotationOf = (s: NodeInterfaceState) => JSON.parse(computeNodePatch(s).m
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 describe('computeNodePatch', () => {
+  it('labels the node with its host backend when the state names one, and only then', () => {
+    const state: NodeInterfaceState = { interfaces: [], ready: true, lastError: null };
+    expect(computeNodePatch({ ...state, backend: 'networkmanager' }).metadata.labels).to.deep.equal({
+      [Labels.InterfaceCount]: '0', [Labels.Ready]: 'true', [Labels.Backend]: 'networkmanager',
+    });
+    expect(Labels.Backend).to.equal('multinic.io/backend');
+    expect(computeNodePatch(state).metadata.labels).to.not.have.property(Labels.Backend);
+  });
+
   it('describes an empty, healthy node: empty array, count 0, ready, last-error deleted', () => {
     const patch = computeNodePatch(state([]));
 

@@ -5,7 +5,7 @@ import type { Kernel, KernelRoute } from '../../../src/host/kernel.js';
 import { createRingLogger } from '../../../src/log/logger.js';
 
 /** A Kernel whose read answers `routes()` now (no links). */
-const kernelOf = (routes: () => KernelRoute[]): Kernel => ({ read: async () => ({ links: [], routes: routes() }), deleteAddress: async () => undefined, rename: async () => undefined });
+const kernelOf = (routes: () => KernelRoute[]): Kernel => ({ read: async () => ({ links: [], routes: routes() }), deleteAddress: async () => undefined, rename: async () => undefined, up: async () => undefined });
 
 /** A clock that moves only when the gate sleeps or a probe takes time: no real waiting. */
 function clock() {
