@@ -21,6 +21,7 @@ import { createSequelize } from '../../src/db/index.js';
 import { SequelizeInterfaceStore } from '../../src/db/interface-store.js';
 import { recordFailure } from '../../src/agent/failure.js';
 import { handleInterfaceEvent } from '../../src/agent/handler.js';
+import { handleInterfaceEvents } from '../../src/agent/batch-handler.js';
 import type { AgentPorts, InterfaceStore } from '../../src/model/ports.js';
 import { resyncNode } from '../../src/agent/resync.js';
 import { interfaceEventParsing } from '../../src/agent/delivery.js';
@@ -47,12 +48,14 @@ export interface AgentHostSpec {
   mode: ApplyMode;
   rootDir: string;
   poolMax: number;
+  /** agent.batchSize of every agent (1 = one event at a time, as before batching). */
+  batchSize: number;
 }
 
 export type AgentHostMessage =
   | { t: 'ready'; startToConsumingMs: number[]; rss: number; heapUsed: number }
   | { t: 'written'; items: Array<[string, number]> }
-  | { t: 'mem'; rss: number; heapUsed: number; steps: StepTimes }
+  | { t: 'mem'; rss: number; heapUsed: number; steps: StepTimes; applies: Record<string, number> }
   | { t: 'failed'; reason: string }
   | { t: 'stopped' };
 
@@ -71,9 +74,11 @@ async function main(): Promise<void> {
     pending = [];
   }, 25);
   const timer = new StepTimer();
+  // Applies run so far, by node: the parent takes the difference over a burst.
+  const applies: Record<string, number> = {};
   const memTimer = setInterval(() => {
     const m = process.memoryUsage();
-    send({ t: 'mem', rss: m.rss, heapUsed: m.heapUsed, steps: timer.steps });
+    send({ t: 'mem', rss: m.rss, heapUsed: m.heapUsed, steps: timer.steps, applies });
   }, 250);
 
   const triggers: QueueTrigger[] = [];
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
       // The no-op apply: in process, no spawn; it renames the fake NIC as netplan apply would, so verify is real.
       const run: CommandRunner = async () => {
         const started = Date.now();
+        applies[node] = (applies[node] ?? 0) + 1;
         await timer.time('apply (sandbox)', () => sandboxApply({ netplanDir, sysfsDir: sysfs.root, log: nodeLog }));
         return { stdout: '', stderr: '', durationMs: Date.now() - started };
       };
@@ -110,11 +116,13 @@ async function main(): Promise<void> {
         now: () => new Date(),
         run,
         tmpDir: join(dir, 'tmp'),
-      }), ['configure', 'remove', 'listConfigured']);
+      }), ['configure', 'remove', 'applyBatch', 'listConfigured']);
       await mkdir(join(dir, 'tmp'), { recursive: true });
-      const inner = timer.wrap('store', new SequelizeInterfaceStore(sequelize), ['getPort', 'markConfigured', 'markRemoved', 'recordOutcome', 'listNodePorts']);
+      const inner = timer.wrap('store', new SequelizeInterfaceStore(sequelize), ['getPort', 'getPorts', 'markConfigured', 'markRemoved', 'recordOutcome', 'recordOutcomes', 'listNodePorts']);
       const store: InterfaceStore = {
         getPort: (p) => inner.getPort(p),
+        getPorts: (p) => inner.getPorts(p),
+        recordOutcomes: (r) => inner.recordOutcomes(r),
         markConfigured: async (applied) => {
           const ok = await inner.markConfigured(applied);
           if (ok) pending.push([changeKey(applied.portId, applied.generation), Date.now()]);
@@ -138,6 +146,15 @@ async function main(): Promise<void> {
           // Publish (the event's time) -> handler start: broker transit plus this node's queue.
           timer.add('queue wait (event time -> handler)', Date.now() - Date.parse(event.time));
           return timer.time('handler total', () => handleInterfaceEvent(event, { ...ports, log: eventLog }));
+        },
+        batch: {
+          handler: (items) => {
+            const now = Date.now();
+            for (const { message } of items) timer.add('queue wait (event time -> handler)', now - Date.parse(message.time));
+            return timer.time('batch handler total', () => handleInterfaceEvents(items.map((i) => i.message), ports));
+          },
+          size: spec.batchSize,
+          lingerMs: 5,
         },
         onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
         serialize: serial,

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       const nodes = mode === 'netplan' && o.netplanNodes > 0 ? o.netplanNodes : o.nodes;
       results.pipelines.push(
         await runPipeline(db, env, running, {
-          mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
+          mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), batchSize: o.batchSize, trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
           windowMs: o.windowSeconds * 1000, rootDir, cpuProfDir: o.cpuProfDir,
         }),
       );

@@ -58,4 +58,6 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'agent.nicWait', env: 'AGENT_NIC_WAIT', default: '30s', doc: 'How long to wait for a hot-plugged NIC to appear.' },
   { path: 'agent.allowTakeover', env: 'AGENT_ALLOW_TAKEOVER', default: false, doc: 'Allow configuring a NIC that is up with addresses MultiNIC did not configure.' },
   { path: 'agent.maxRetries', env: 'AGENT_MAX_RETRIES', default: 5, doc: 'In-process retries (with backoff) of a transient failure before the message is requeued.' },
+  { path: 'agent.batchSize', env: 'AGENT_BATCH_SIZE', default: 32, doc: 'Events of the node queue handled together (also the prefetch): one validation, one apply, one Node patch for all; each event still settled on its own. 1 = one at a time.' },
+  { path: 'agent.batchLinger', env: 'AGENT_BATCH_LINGER', default: '5ms', doc: 'How long a batch that is not full waits for more events already on their way before it starts.' },
 ];

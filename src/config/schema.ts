@@ -102,6 +102,8 @@ export const ConfigSchema = z.strictObject({
     nicWait: duration,
     allowTakeover: bool,
     maxRetries: int(0, 100),
+    batchSize: int(1, 1000),
+    batchLinger: duration,
   }),
 });
 

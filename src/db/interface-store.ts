@@ -7,6 +7,7 @@ import type { InterfaceEventData } from '../events/types.js';
 import {
   INTERFACE_ROW_SELECT,
   interfaceDataFromRow,
+  readInterfaceRows,
   normalizeRow,
   readPortInterfaceRow,
   rowGeneration,
@@ -65,6 +66,14 @@ export class SequelizeInterfaceStore implements InterfaceStore {
     await this.prepareWrites();
     const row = await readPortInterfaceRow(this.db, portId);
     return row && toPortRow(row);
+  }
+
+  /** The rows of `portIds` in one query (`port_id IN (...)`), by port id. */
+  async getPorts(portIds: readonly string[]): Promise<Map<string, PortRow>> {
+    await this.prepareWrites();
+    if (portIds.length === 0) return new Map();
+    const rows = await readInterfaceRows(this.db, { where: 'i.port_id IN (?)', replacements: [[...new Set(portIds)]] });
+    return new Map(rows.map((r) => [r.port_id, toPortRow(r)]));
   }
 
   /**
@@ -157,7 +166,19 @@ export class SequelizeInterfaceStore implements InterfaceStore {
   }
 
   async recordOutcome(record: PortOutcomeRecord): Promise<void> {
-    await this.m.PortState.upsert({
+    await this.m.PortState.upsert(this.stateRow(record));
+  }
+
+  /** Every record in one `INSERT ... ON DUPLICATE KEY UPDATE`; a port listed twice keeps its last record. */
+  async recordOutcomes(records: readonly PortOutcomeRecord[]): Promise<void> {
+    const last = [...new Map(records.map((r) => [r.portId, r])).values()];
+    if (last.length === 0) return;
+    const columns = ['node_name', 'generation', 'content_digest', 'outcome', 'interface_name', 'last_error', 'event_id', 'updated_at'] as const;
+    await this.m.PortState.bulkCreate(last.map((r) => this.stateRow(r)), { updateOnDuplicate: [...columns] });
+  }
+
+  private stateRow(record: PortOutcomeRecord) {
+    return {
       port_id: record.portId,
       node_name: record.nodeName,
       generation: record.generation,
@@ -167,7 +188,7 @@ export class SequelizeInterfaceStore implements InterfaceStore {
       last_error: record.lastError === null ? null : record.lastError.slice(0, 1000),
       event_id: record.eventId,
       updated_at: this.now(),
-    });
+    };
   }
 
   /**

@@ -54,6 +54,16 @@ export class FakeStore implements InterfaceStore {
     return r && structuredClone(r);
   }
 
+  async getPorts(portIds: readonly string[]): Promise<Map<string, PortRow>> {
+    this.enter('getPorts');
+    const out = new Map<string, PortRow>();
+    for (const id of portIds) {
+      const r = this.rows.get(id);
+      if (r) out.set(id, structuredClone(r));
+    }
+    return out;
+  }
+
   async markConfigured(applied: InterfaceEventData): Promise<boolean> {
     this.enter('markConfigured');
     const r = this.rows.get(applied.portId);
@@ -76,6 +86,15 @@ export class FakeStore implements InterfaceStore {
     this.outcomes.push(record);
     const r = this.rows.get(record.portId);
     if (r) r.lastFailure = record.outcome === 'failed' ? { generation: record.generation, error: record.lastError ?? '' } : null;
+  }
+
+  async recordOutcomes(records: readonly PortOutcomeRecord[]): Promise<void> {
+    this.enter('recordOutcomes');
+    for (const r of records) {
+      this.outcomes.push(r);
+      const row = this.rows.get(r.portId);
+      if (row) row.lastFailure = r.outcome === 'failed' ? { generation: r.generation, error: r.lastError ?? '' } : null;
+    }
   }
 
   async listNodePorts(nodeName: string): Promise<NodePorts> {
