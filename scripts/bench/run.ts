@@ -12,11 +12,12 @@ import { enableUserStats, restoreUserStats } from './counters.js';
 import { createBenchEnv, type BenchEnv } from './env.js';
 import { parseBenchArgs, USAGE } from './options.js';
 import { runBaseline } from './phases/baseline-phase.js';
-import { buildForFootprint, measureSingleAgent } from './phases/footprint.js';
+import { buildForFootprint, IMAGE_NODE_OPTIONS, measureSingleAgent } from './phases/footprint.js';
 import { runPipeline, type Running } from './phases/pipeline.js';
 import { runScan } from './phases/scan.js';
 import { phase } from './progress.js';
 import { formatResults, METHODS, type BenchResults } from './report.js';
+import { formatComparison, latestResults } from './compare.js';
 import { insertNodes, insertSubnets, resetTables } from './seed.js';
 
 async function main(): Promise<void> {
@@ -72,12 +73,19 @@ async function main(): Promise<void> {
     await insertSubnets(db, o.interfaces, at);
     await insertNodes(db, 0, Math.max(o.nodes, 1), at);
 
+    const previous = await latestResults(o.resultsDir, o.nodes, o.interfaces);
     const results: BenchResults = { single: [], pipelines: [], scan: [], baseline: [] };
     phase('one `multinic agent` process alone: start -> consuming, idle RSS');
     const compiledMain = await buildForFootprint();
-    for (const entry of [compiledMain, undefined]) {
-      if (entry === undefined && compiledMain === undefined && results.single.length) break;
-      const s = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir, compiledMain: entry });
+    // As before (compiled and tsx, log mode, no NODE_OPTIONS), then as the image runs it (its
+    // NODE_OPTIONS, Dockerfile) in log mode and with the real Kubernetes client (api mode).
+    const variants = [
+      { entry: compiledMain, kubeMode: 'log' as const, nodeOptions: '' },
+      { entry: undefined, kubeMode: 'log' as const, nodeOptions: '' },
+      ...(compiledMain ? [{ entry: compiledMain, kubeMode: 'log' as const, nodeOptions: IMAGE_NODE_OPTIONS }, { entry: compiledMain, kubeMode: 'api' as const, nodeOptions: IMAGE_NODE_OPTIONS }] : []),
+    ];
+    for (const v of variants) {
+      const s = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir, compiledMain: v.entry, kubeMode: v.kubeMode, nodeOptions: v.nodeOptions });
       results.single.push(s);
       process.stderr.write(`  ${s.runtime}: consuming after ${s.startToConsumingMs} ms; idle RSS ${(s.idleRssBytes / 2 ** 20).toFixed(1)} MiB\n`);
     }
@@ -98,7 +106,7 @@ async function main(): Promise<void> {
 
     const loadAfter = loadavg();
     phase('results');
-    process.stdout.write(`${formatResults(results)}\n`);
+    process.stdout.write(`${formatResults(results)}\n\n${formatComparison(results, previous)}\n`);
     const day = startedAt.toISOString().slice(0, 10);
     const file = join(o.resultsDir, `${day}-${o.nodes}x${o.interfaces}${o.label ? `-${o.label}` : ''}.json`);
     await mkdir(o.resultsDir, { recursive: true });

@@ -49,7 +49,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'log.level', env: 'LOG_LEVEL', default: 'info', doc: 'trace, debug, info, warn, error or fatal.' },
   { path: 'log.format', env: 'LOG_FORMAT', default: 'json', doc: '`json` (bunyan) or `text` (one readable line per record).' },
   { path: 'http.port', env: 'HTTP_PORT', default: 8080, doc: 'Health (/healthz, /readyz) and /metrics; 0 picks a free port.' },
-  { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '1s', doc: 'How often the publisher queries for pending rows.' },
+  { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '250ms', doc: 'How often the publisher queries for pending rows (one indexed query, whatever the node count).' },
   { path: 'publisher.resendAfter', env: 'PUBLISHER_RESEND_AFTER', default: '60s', doc: 'A row still pending this long after its event is published again.' },
   { path: 'publisher.batchSize', env: 'PUBLISHER_BATCH_SIZE', default: 5000, doc: 'Most rows read per poll.' },
   { path: 'publisher.lockName', env: 'PUBLISHER_LOCK_NAME', default: 'multinic-publisher', doc: 'MySQL named lock held by the active publisher replica.' },

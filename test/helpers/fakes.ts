@@ -5,6 +5,8 @@ import type { InterfaceEventData } from '../../src/events/types.js';
 import type {
   AgentPorts,
   ConfiguredInterface,
+  HostBatchChange,
+  HostBatchResult,
   HostChange,
   InterfaceHost,
   InterfaceStore,
@@ -122,6 +124,10 @@ export class FakeHost implements InterfaceHost {
   reads: string[] = [];
   /** When set, configure() throws it (after nothing was changed, as a rollback leaves it). */
   configureError: Error | undefined;
+  /** Sizes of the batches applyBatch was given. */
+  batches: number[] = [];
+  /** Ports whose change fails alone in applyBatch, with the error. */
+  failPorts = new Map<string, Error>();
   private nextIndex = 0;
   private names = new Map<string, string>();
 
@@ -155,6 +161,24 @@ export class FakeHost implements InterfaceHost {
     this.configured.delete(portId);
     this.applies++;
     return { name: existing.name, changed: true };
+  }
+
+  /** Each change as configure / remove would make it, but one apply for the batch (ManagedHost's contract); `failPorts` fail alone. */
+  async applyBatch(changes: readonly HostBatchChange[]): Promise<HostBatchResult[]> {
+    this.batches.push(changes.length);
+    const before = this.applies;
+    const results: HostBatchResult[] = [];
+    for (const c of changes) {
+      try {
+        const portId = c.op === 'configure' ? c.data.portId : c.portId;
+        if (this.failPorts.has(portId)) throw this.failPorts.get(portId);
+        results.push({ ok: true, ...(c.op === 'configure' ? await this.configure(c.data, c.origin) : await this.remove(c.portId)) });
+      } catch (error) {
+        results.push({ ok: false, error });
+      }
+    }
+    if (this.applies > before) this.applies = before + 1;
+    return results;
   }
 
   async listConfigured(): Promise<ConfiguredInterface[]> {

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
   it('fills every default, including the documented publisher ones', () => {
     const c = loadConfig();
     expect(c.db.name).to.equal('multinic_db');
-    expect(c.publisher).to.deep.equal({ pollInterval: 1000, resendAfter: 60_000, batchSize: 5000, lockName: 'multinic-publisher', nodeRefresh: 30_000 });
+    expect(c.publisher).to.deep.equal({ pollInterval: 250, resendAfter: 60_000, batchSize: 5000, lockName: 'multinic-publisher', nodeRefresh: 30_000 });
     expect(c.agent.resyncInterval).to.equal(300_000);
   });
 
