@@ -73,7 +73,8 @@ export async function applyBatchLocked(h: BatchHost, changes: readonly HostBatch
         results.push({ ok: true, name: p.name, changed: false });
         continue;
       }
-      if (!writes.has(p.file)) await h.assertReplaceable(p.file, p.current);
+      // A file this batch already writes or removes is ours; any other must pass the check a single change passes.
+      if (!writes.has(p.file) && !removes.has(p.file)) await h.assertReplaceable(p.file, p.current);
       drop(p.current ? [p.current, ...p.replaced] : p.replaced);
       removes.delete(p.file);
       writes.set(p.file, { file: p.file, content: p.content, iface: p.iface, mac: p.mac });

@@ -90,6 +90,19 @@ describe('ManagedHost.applyBatch (NetplanHost on temp dirs, real netplan generat
     expect((await h.listConfigured()).map((c) => c.portId)).to.deep.equal(['port-2', 'port-3']);
   });
 
+  it('a port removed and another configured for the same NIC in one batch: the MAC keeps its name and file', async () => {
+    const h = host();
+    await h.applyBatch([configure(port(1))]);
+    const results = await h.applyBatch([{ op: 'remove', portId: 'port-1' }, configure(port(4, { macAddress: mac(1) }))]);
+    expect(results).to.deep.equal([
+      { ok: true, name: 'multinic0', changed: true },
+      { ok: true, name: 'multinic0', changed: true },
+    ]);
+    expect(await owned()).to.deep.equal(['90-multinic-multinic0.yaml']);
+    expect((await h.listConfigured()).map((c) => c.portId)).to.deep.equal(['port-4']);
+    expect(applies).to.equal(2);
+  });
+
   it('rolls the whole batch back when its one apply fails, and throws', async () => {
     const h = host();
     await h.applyBatch([configure(port(1))]);
