@@ -118,7 +118,7 @@ async function main(): Promise<void> {
         tmpDir: join(dir, 'tmp'),
       }), ['configure', 'remove', 'applyBatch', 'listConfigured']);
       await mkdir(join(dir, 'tmp'), { recursive: true });
-      const inner = timer.wrap('store', new SequelizeInterfaceStore(sequelize), ['getPort', 'getPorts', 'markConfigured', 'markRemoved', 'recordOutcome', 'recordOutcomes', 'listNodePorts']);
+      const inner = timer.wrap('store', new SequelizeInterfaceStore(sequelize), ['getPort', 'getPorts', 'markConfigured', 'markConfiguredMany', 'markRemoved', 'recordOutcome', 'recordOutcomes', 'listNodePorts']);
       const store: InterfaceStore = {
         getPort: (p) => inner.getPort(p),
         getPorts: (p) => inner.getPorts(p),
@@ -127,6 +127,12 @@ async function main(): Promise<void> {
           const ok = await inner.markConfigured(applied);
           if (ok) pending.push([changeKey(applied.portId, applied.generation), Date.now()]);
           return ok;
+        },
+        markConfiguredMany: async (applied) => {
+          const oks = await inner.markConfiguredMany(applied);
+          const at = Date.now();
+          for (const [n, a] of applied.entries()) if (oks[n]) pending.push([changeKey(a.portId, a.generation), at]);
+          return oks;
         },
         markRemoved: (d) => inner.markRemoved(d),
         recordOutcome: (r) => inner.recordOutcome(r),

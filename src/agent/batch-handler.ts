@@ -31,7 +31,8 @@ export async function applyHostBatch(host: InterfaceHost, changes: readonly Host
  * Reads the rows of every event in one query; drops the stale ones (staleReason, as the
  * single handler does); hands the rest to the host as one batch — one validation, one
  * apply, one verification; patches the Node once from the whole state; then writes
- * netplan_success per row (each a compare-and-set on that row's version) and records all
+ * netplan_success of the attached rows in one compare-and-set statement (a row that changed
+ * meanwhile falls back to its own), of each detached row on its own, and records all
  * outcomes in one statement. Returns one result per event, in order: an event whose host
  * change failed alone (its NIC missing, a file not ours) is `{ ok: false }` and the queue
  * trigger retries it on its own. Throws when the shared part fails (the rows cannot be
@@ -55,6 +56,11 @@ export async function handleInterfaceEvents(events: readonly InterfaceEvent[], p
 
   const done = await applyHostBatch(ports.host, changes);
   await patchNodeState(ports);
+  // The row names this node by its database name; the event may have used the Kubernetes one.
+  const appliedOf = (i: number): InterfaceEventData => ({ ...events[i]!.data, nodeName: node.dbName });
+  const hasRow = (i: number) => rows.has(events[i]!.data.portId);
+  const attached = pending.filter((i, k) => done[k]!.ok && hasRow(i) && events[i]!.type === EventType.Attach);
+  const marked = new Map((await store.markConfiguredMany(attached.map(appliedOf))).map((ok, n) => [attached[n]!, ok]));
   const records: PortOutcomeRecord[] = [];
   for (const [k, i] of pending.entries()) {
     const e = events[i]!;
@@ -64,10 +70,9 @@ export async function handleInterfaceEvents(events: readonly InterfaceEvent[], p
       continue;
     }
     const attach = e.type === EventType.Attach;
-    // The row names this node by its database name; the event may have used the Kubernetes one.
-    const applied: InterfaceEventData = { ...e.data, nodeName: node.dbName };
+    const applied = appliedOf(i);
     const row = rows.get(e.data.portId);
-    const written = row ? await (attach ? store.markConfigured(applied) : store.markRemoved(applied)) : false;
+    const written = !row ? false : attach ? marked.get(i)! : await store.markRemoved(applied);
     const outcome = attach ? 'configured' : 'removed';
     records.push({ portId: applied.portId, nodeName: node.dbName, generation: applied.generation, contentDigest: contentDigest(applied), outcome, interfaceName: change.name, lastError: null, eventId: e.id });
     const where = !row ? 'no row (external event)' : !written ? 'row changed meanwhile, netplan_success left for its own event' : `netplan_success=${attach ? 1 : 0}`;

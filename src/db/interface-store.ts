@@ -68,11 +68,17 @@ export class SequelizeInterfaceStore implements InterfaceStore {
     return row && toPortRow(row);
   }
 
-  /** The rows of `portIds` in one query (`port_id IN (...)`), by port id. */
+  /**
+   * The rows of `portIds` in one query (`port_id IN (...)`), by port id. The once-a-minute
+   * read of the kept columns (prepareWrites) runs beside it, not before it: the batch's
+   * writes come after both.
+   */
   async getPorts(portIds: readonly string[]): Promise<Map<string, PortRow>> {
-    await this.prepareWrites();
-    if (portIds.length === 0) return new Map();
-    const rows = await readInterfaceRows(this.db, { where: 'i.port_id IN (?)', replacements: [[...new Set(portIds)]] });
+    const ids = [...new Set(portIds)];
+    const [, rows] = await Promise.all([
+      this.prepareWrites(),
+      ids.length === 0 ? [] : readInterfaceRows(this.db, { where: 'i.port_id IN (?)', replacements: [ids] }),
+    ]);
     return new Map(rows.map((r) => [r.port_id, toPortRow(r)]));
   }
 
@@ -86,18 +92,37 @@ export class SequelizeInterfaceStore implements InterfaceStore {
    * upper-case IPv6 address), which is then compared as before.
    */
   async markConfigured(applied: InterfaceEventData): Promise<boolean> {
-    const subnetUnchanged = this.subnetUnchanged(applied.subnetId, applied.cidr, applied.networkId);
-    const where: WhereOptions = {
+    if (await this.setFlag(1, this.stillApplied(applied))) return true;
+    return this.markConfiguredAsRead(applied);
+  }
+
+  /**
+   * The batch's compare-and-set: one UPDATE whose WHERE is the OR of every row's
+   * markConfigured condition. When it changed every row, all are done; otherwise (a row
+   * changed meanwhile, one already at 1, a port listed twice, stored text not in canonical
+   * form) each row goes through markConfigured, which is idempotent.
+   */
+  async markConfiguredMany(applied: readonly InterfaceEventData[]): Promise<boolean[]> {
+    if (applied.length === 0) return [];
+    if (applied.length === 1) return [await this.markConfigured(applied[0]!)];
+    const changed = await this.updater.update(this.m.MultiInterface, { netplan_success: 1 }, { [Op.or]: applied.map((a) => this.stillApplied(a)) });
+    if (changed === applied.length) return applied.map(() => true);
+    const out: boolean[] = [];
+    for (const a of applied) out.push(await this.markConfigured(a));
+    return out;
+  }
+
+  /** The row is still this port on this node at this generation, live, with the applied content and subnet. */
+  private stillApplied(applied: InterfaceEventData): WhereOptions {
+    return {
       ...this.appliedVersion(applied),
       deleted_at: null,
       macaddress: applied.macAddress,
       subnet_id: applied.subnetId,
       address: applied.address,
       mtu: applied.mtu,
-      [Op.and]: [subnetUnchanged],
+      [Op.and]: [this.subnetUnchanged(applied.subnetId, applied.cidr, applied.networkId)],
     };
-    if (await this.setFlag(1, where)) return true;
-    return this.markConfiguredAsRead(applied);
   }
 
   /** The read-then-update path, for a row whose stored columns are not byte-equal to the applied data. */

@@ -74,6 +74,11 @@ export interface InterfaceStore {
    * Returns false when the row changed meanwhile (a newer event will follow).
    */
   markConfigured(applied: InterfaceEventData): Promise<boolean>;
+  /**
+   * markConfigured for a batch: one statement when every row still describes what was
+   * applied, otherwise each row on its own. One result per item, in order.
+   */
+  markConfiguredMany(applied: readonly InterfaceEventData[]): Promise<boolean[]>;
   /** Sets netplan_success = 0 on a deleted row of this node/generation; false when it is live again. */
   markRemoved(data: InterfaceEventData): Promise<boolean>;
   recordOutcome(record: PortOutcomeRecord): Promise<void>;

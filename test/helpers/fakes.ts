@@ -68,6 +68,15 @@ export class FakeStore implements InterfaceStore {
 
   async markConfigured(applied: InterfaceEventData): Promise<boolean> {
     this.enter('markConfigured');
+    return this.configuredNow(applied);
+  }
+
+  async markConfiguredMany(applied: readonly InterfaceEventData[]): Promise<boolean[]> {
+    this.enter('markConfiguredMany');
+    return applied.map((a) => this.configuredNow(a));
+  }
+
+  private configuredNow(applied: InterfaceEventData): boolean {
     const r = this.rows.get(applied.portId);
     if (!r || r.deleted || r.nodeName !== applied.nodeName || r.generation !== applied.generation || isInvalid(r.data)) return false;
     if (!sameContent(r.data, applied)) return false;
