@@ -59,7 +59,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'log.level', env: 'LOG_LEVEL', default: 'info', doc: 'trace, debug, info, warn, error or fatal.' },
   { path: 'log.format', env: 'LOG_FORMAT', default: 'json', doc: '`json` (bunyan) or `text` (one readable line per record).' },
   { path: 'http.port', env: 'HTTP_PORT', default: 8080, doc: 'Health (/healthz, /readyz) and /metrics; 0 picks a free port.' },
-  { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '1s', doc: 'How often the publisher queries for pending rows.' },
+  { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '250ms', doc: 'How often the publisher queries for pending rows (one indexed query, whatever the node count).' },
   { path: 'publisher.resendAfter', env: 'PUBLISHER_RESEND_AFTER', default: '60s', doc: 'A row still pending this long after its event is published again, if its node queue then holds no message (the broker may have lost it); otherwise it is looked at again after the same time.' },
   { path: 'publisher.batchSize', env: 'PUBLISHER_BATCH_SIZE', default: 5000, doc: 'Most rows read per poll.' },
   { path: 'publisher.lockName', env: 'PUBLISHER_LOCK_NAME', doc: 'MySQL named lock held by the active publisher replica; by default `multinic-publisher:<DB_NAME>`, one per database (a named lock is server-wide).' },
@@ -70,4 +70,6 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'agent.verifyTimeout', env: 'AGENT_VERIFY_TIMEOUT', default: '10s', doc: 'How long after an apply the kernel may take to show the change (name, addresses incl. IPv6 still in DAD, MTU, link up, other routes unchanged) before it is rolled back.' },
   { path: 'agent.allowTakeover', env: 'AGENT_ALLOW_TAKEOVER', default: false, doc: 'Allow configuring a NIC that is up with addresses MultiNIC did not configure.' },
   { path: 'agent.maxRetries', env: 'AGENT_MAX_RETRIES', default: 5, doc: 'In-process retries (with backoff) of a transient failure before the message is requeued.' },
+  { path: 'agent.batchSize', env: 'AGENT_BATCH_SIZE', default: 32, doc: 'Events of the node queue handled together (also the prefetch): one validation, one apply, one Node patch for all; each event still settled on its own. 1 = one at a time.' },
+  { path: 'agent.batchLinger', env: 'AGENT_BATCH_LINGER', default: '5ms', doc: 'How long a batch that is not full waits for more events already on their way before it starts.' },
 ];

@@ -119,6 +119,8 @@ export const ConfigSchema = z.strictObject({
     verifyTimeout: duration,
     allowTakeover: bool,
     maxRetries: int(0, 100),
+    batchSize: int(1, 1000),
+    batchLinger: duration,
   }),
 });
 

@@ -20,6 +20,13 @@ export interface ApplyChange {
   rollback: boolean;
 }
 
+/** One file of a candidate configuration: its base name, exact bytes and the interface it configures. */
+export interface CandidateFile {
+  file: string;
+  content: Buffer;
+  iface: ConfiguredInterface;
+}
+
 /**
  * The port a host backend plugs into: what differs between netplan (files in
  * /etc/netplan, `netplan generate`, `netplan apply`) and, next, NetworkManager (keyfiles,
@@ -45,10 +52,12 @@ export interface HostBackend {
   sameEffect(a: Buffer, b: Buffer): boolean;
   /**
    * Validates the whole configuration as it would be after the change (ours and others'
-   * files, `write` added, `remove` gone) with the backend's own tool; throws HostError
-   * naming the problem. A backend configured to skip validation returns at once.
+   * files, `write` and every one of `writes` added, `remove` gone) with the backend's own
+   * tool, in one run; throws HostError naming the problem. A batch passes all its files in
+   * `writes` (and the single one also as `write`). A backend configured to skip
+   * validation returns at once.
    */
-  validate(change: { write?: { file: string; content: Buffer; iface: ConfiguredInterface }; remove: readonly string[] }): Promise<void>;
+  validate(change: { write?: CandidateFile; writes?: readonly CandidateFile[]; remove: readonly string[] }): Promise<void>;
   /**
    * Makes the running system use the files now (e.g. `netplan apply`); throws on failure or
    * timeout. `change` says which NICs the change is about; a backend may ignore it and

@@ -18,6 +18,7 @@ import { createIntervalTrigger, type IntervalTrigger } from '../runtime/interval
 import { startQueueTrigger, type QueueTrigger } from '../runtime/queue-trigger.js';
 import { recordFailure } from '../agent/failure.js';
 import { handleInterfaceEvent } from '../agent/handler.js';
+import { handleInterfaceEvents } from '../agent/batch-handler.js';
 import { resolveNodeName, type ResolvedNodeName } from '../agent/node-name.js';
 import { unknownNodeMessage } from '../agent/node-suggest.js';
 import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
@@ -160,6 +161,11 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       ...interfaceEventParsing({ acceptNodeNames: [...new Set([node.dbName, kubeName])], maxMessageBytes: config.amqp.maxMessageBytes }),
       // Runs inside `serial` (the trigger's lock), beside nothing else of this node.
       handler: (event, eventLog) => handleInterfaceEvent(event, { ...ports, log: eventLog }),
+      batch: {
+        handler: (items) => handleInterfaceEvents(items.map((i) => i.message), ports),
+        size: config.agent.batchSize,
+        lingerMs: config.agent.batchLinger,
+      },
       onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
       serialize: serial,
       maxRetries: config.agent.maxRetries,

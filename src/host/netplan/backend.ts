@@ -74,13 +74,14 @@ export function createNetplanBackend(options: NetplanBackendOptions): HostBacken
     readOwned: () => readOwnedFiles(netplanDir),
     render: (iface) => Buffer.from(renderInterface(iface)),
     sameEffect: (a, b) => netplanBody(a) === netplanBody(b),
-    async validate({ write, remove }) {
+    async validate({ write, writes = [], remove }) {
       if (generateCommand === '') return;
       const files = await readAllYaml(netplanDir);
       for (const file of remove) files.delete(file);
-      if (write) files.set(write.file, write.content);
+      const all = write && !writes.includes(write) ? [write, ...writes] : writes;
+      for (const w of all) files.set(w.file, w.content);
       const { networkd } = await validateWithNetplan({ generateCommand, files, tmpDir });
-      if (write) checkGenerated(write.iface, networkd);
+      for (const w of all) checkGenerated(w.iface, networkd);
       validated = { files, networkd };
     },
     async apply(log: Log, change?: ApplyChange) {
