@@ -5,16 +5,7 @@ import { SequelizeInterfaceStore } from '../../../src/db/interface-store.js';
 import { createSequelize, migrate, seed, SEED } from '../../../src/db/index.js';
 import { isInvalid } from '../../../src/events/network.js';
 import type { InterfaceEventData } from '../../../src/events/types.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
-
-/** The agent's grants from deploy/sql/users.sql: the store must work with nothing more. */
-const AGENT_GRANTS = [
-  'GRANT SELECT ON {db}.multi_subnet TO {user}',
-  'GRANT SELECT ON {db}.node_table TO {user}',
-  'GRANT SELECT, UPDATE (netplan_success) ON {db}.multi_interface TO {user}',
-  'GRANT SELECT ON {db}.cr_state TO {user}',
-  'GRANT SELECT, INSERT, UPDATE ON {db}.multinic_port_state TO {user}',
-];
+import { AGENT_GRANTS, createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
 
 const NODE = SEED.nodes[0].attached_node_name;
 const PORT: string = SEED.interfaces[1].port_id; // pending IPv4 row of node 1
@@ -198,6 +189,15 @@ describe('SequelizeInterfaceStore (real MariaDB, agent grants only)', () => {
         { port_id: other, outcome: 'configured', event_id: 'e2', last_error: null },
         { port_id: PORT, outcome: 'configured', event_id: 'e3', last_error: null },
       ]);
+    });
+
+    it("recordOutcomes: a removal in a batch never overwrites another node's 'configured' record (a move's old node finishing late)", async () => {
+      const data = await dataOf();
+      const base = { generation: data.generation, contentDigest: 'a'.repeat(32), interfaceName: 'multinic0', lastError: null };
+      await store.recordOutcome({ ...base, portId: PORT, nodeName: 'worker-node-2', outcome: 'configured', eventId: 'e-new-node' });
+      await store.recordOutcomes([{ ...base, portId: PORT, nodeName: NODE, outcome: 'removed', eventId: 'e-old-node' }]);
+      const states = await t.sequelize.query<Record<string, unknown>>('SELECT node_name, outcome, event_id FROM multinic_port_state WHERE port_id = ?', { replacements: [PORT], type: QueryTypes.SELECT });
+      expect(states).to.deep.equal([{ node_name: 'worker-node-2', outcome: 'configured', event_id: 'e-new-node' }]);
     });
   });
 
