@@ -115,6 +115,24 @@ export function checkAddress(address: string, subnet: Subnet): string | Invalid 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /**
+ * A MAC as people write it, in colon form: `fa:16:3e:10:01:12` (IEEE 802 / Linux),
+ * `FA-16-3E-10-01-12` (IEEE 802 canonical with hyphens, Windows), `fa16.3e10.0112` (Cisco
+ * dotted) and `fa163e100112` (bare), any case, surrounding blanks ignored. Returns the
+ * lower-case colon form, or `{ error }` (ACCEPTED_FORM.macAddress says what is accepted); `normalizeMac` then
+ * applies the address checks. Only `multinic publish` reads MACs written by hand.
+ */
+export function macFromText(text: string): string | Invalid {
+  const t = text.trim().toLowerCase();
+  const hex =
+    /^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/.test(t) ? t.replace(/[:-]/g, '')
+    : /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/.test(t) ? t.replace(/\./g, '')
+    : /^[0-9a-f]{12}$/.test(t) ? t
+    : undefined;
+  if (hex === undefined) return { error: `${JSON.stringify(text)} is not a MAC address` };
+  return hex.match(/../g)!.join(':');
+}
+
+/**
  * Normalises a MAC to lower-case colon form and rejects the ones that cannot be a
  * port's: all zeros, broadcast, and multicast (low bit of the first octet set).
  */

@@ -53,6 +53,51 @@ export function checkDataSchema(data: unknown): DataProblem | null {
   return { field, reason: field !== null && e.keyword === 'required' ? 'is missing' : schemaReason(e) };
 }
 
+/** The same `data` rules with every violation reported, not only the first (ajv's `allErrors`). */
+const validateDataSchemaAll = (() => {
+  const all = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats(all, ['date-time']);
+  all.addSchema(schema);
+  return all.compile<InterfaceEventData>({ $ref: `${schema.$id}#/properties/data` });
+})();
+
+/**
+ * Every problem of event data at once, at most one per field (the first the schema or
+ * the semantic checks find), in DATA_KEYS order: the schema's rules, then, for fields the
+ * schema accepted, the MAC's, the CIDR's, the address's (when the CIDR is good) and the
+ * IPv6 MTU floor. Empty when `checkInterfaceData` would accept the data.
+ */
+export function dataProblems(data: InterfaceEventData): DataProblem[] {
+  const byField = new Map<keyof InterfaceEventData | null, string>();
+  const add = (field: keyof InterfaceEventData | null, reason: string) => {
+    if (!byField.has(field)) byField.set(field, reason);
+  };
+  if (!validateDataSchemaAll(data)) {
+    for (const e of validateDataSchemaAll.errors!) {
+      const key = /^\/(\w+)/.exec(e.instancePath)?.[1] ?? (e.keyword === 'required' ? String(e.params.missingProperty) : null);
+      const field = key !== null && (DATA_KEYS as readonly string[]).includes(key) ? (key as keyof InterfaceEventData) : null;
+      // A nullable field's type error is followed by one per branch of its type union; the first says it.
+      add(field, field !== null && e.keyword === 'required' ? 'is missing' : schemaReason(e));
+    }
+  }
+  const ok = (f: keyof InterfaceEventData) => !byField.has(f) && typeof data[f] !== 'undefined';
+  if (ok('macAddress')) {
+    const mac = normalizeMac(data.macAddress);
+    if (isInvalid(mac)) add('macAddress', mac.error);
+  }
+  const subnet = ok('cidr') ? parseSubnet(data.cidr) : undefined;
+  if (subnet && isInvalid(subnet)) add('cidr', subnet.error);
+  if (subnet && !isInvalid(subnet)) {
+    if (ok('address') && data.address !== null) {
+      const checked = checkAddress(data.address, subnet);
+      if (isInvalid(checked)) add('address', checked.error);
+    }
+    if (ok('mtu') && data.mtu !== null && subnet.family === 6 && data.mtu < 1280) add('mtu', `${data.mtu} is below 1280, the minimum for IPv6 subnet ${subnet.cidr}`);
+  }
+  const order = (f: keyof InterfaceEventData | null) => (f === null ? -1 : DATA_KEYS.indexOf(f));
+  return [...byField].sort((a, b) => order(a[0]) - order(b[0])).map(([field, reason]) => ({ field, reason }));
+}
+
 /**
  * The checks JSON Schema cannot express: MAC normal form, the subnet CIDR, the address
  * inside it, and the IPv6 MTU floor. Returns the data in canonical form (lower-case MAC,

@@ -1,5 +1,6 @@
 import type { Log } from '../log/logger.js';
 import type { ConfiguredInterface } from '../model/ports.js';
+import type { InterfaceExpectation, StaleAddresses } from './kernel-check.js';
 
 /** One file MultiNIC owns in a backend's directory, with its exact bytes (for backups and change detection). */
 export interface OwnedFile {
@@ -25,6 +26,14 @@ export interface CandidateFile {
   file: string;
   content: Buffer;
   iface: ConfiguredInterface;
+}
+
+/** The links one change touched (by MAC in `expect` and `stale`, by name in `changed`), for asking a backend's network daemon whether it is done with them. */
+export interface SettleQuery {
+  expect: readonly InterfaceExpectation[];
+  stale: readonly StaleAddresses[];
+  /** Names (old and new) of the interfaces being changed. */
+  changed: readonly string[];
 }
 
 /**
@@ -64,4 +73,11 @@ export interface HostBackend {
    * reconfigure everything.
    */
   apply(log: Log, change?: ApplyChange): Promise<void>;
+  /**
+   * Optional: why the backend's network daemon is still configuring a link of `q` (one
+   * line), or null when it is done with all of them. The kernel is judged only after null,
+   * so an apply the daemon finishes asynchronously (`networkctl reload`/`reconfigure`) is not
+   * judged half-way. Throws when the daemon cannot be asked; then the kernel alone judges.
+   */
+  unsettled?(q: SettleQuery, log: Pick<Log, 'debug' | 'warn'>): Promise<string | null>;
 }

@@ -1,4 +1,5 @@
 import type { Log } from '../log/logger.js';
+import type { HostBackend, SettleQuery } from './backend.js';
 import type { ConfiguredInterface } from '../model/ports.js';
 import { parseSubnet, isInvalid } from '../events/network.js';
 import type { Kernel, KernelState } from './kernel.js';
@@ -52,6 +53,8 @@ export interface KernelGuardOptions {
   timeoutMs: number;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
+  /** The backend's daemon, asked before the kernel is judged (HostBackend.unsettled); absent: the kernel alone. */
+  unsettled?: HostBackend['unsettled'];
 }
 
 /**
@@ -68,6 +71,12 @@ export class KernelGuard {
     return this.o.kernel !== null;
   }
 
+  /** `unsettled` bound to one change's links, or undefined when the backend cannot tell. */
+  private asker(q: SettleQuery, log: Pick<Log, 'debug' | 'warn'>): (() => Promise<string | null>) | undefined {
+    const { unsettled } = this.o;
+    return unsettled && (() => unsettled(q, log));
+  }
+
   /** The kernel before a change, or undefined without a kernel. */
   async snapshot(): Promise<KernelState | undefined> {
     return this.o.kernel?.read();
@@ -77,7 +86,7 @@ export class KernelGuard {
   async verify(before: KernelState | undefined, change: { expect: InterfaceExpectation[]; stale: StaleAddresses[]; changed: string[] }, log: Pick<Log, 'info' | 'warn' | 'debug'>): Promise<void> {
     const { kernel, timeoutMs, sleep, now } = this.o;
     if (!kernel || !before) return;
-    await verifyKernel({ kernel, before, ...change, timeoutMs, sleep, now, log });
+    await verifyKernel({ kernel, before, ...change, timeoutMs, sleep, now, log, unsettled: this.asker(change, log) });
   }
 
   /**
@@ -89,7 +98,7 @@ export class KernelGuard {
     const { kernel, timeoutMs, sleep, now } = this.o;
     if (!kernel || !before) return;
     try {
-      await verifyKernel({ kernel, before, expect: [], stale: added, changed: [], timeoutMs, sleep, now, log });
+      await verifyKernel({ kernel, before, expect: [], stale: added, changed: [], timeoutMs, sleep, now, log, unsettled: this.asker({ expect: [], stale: added, changed: [] }, log) });
     } catch (err) {
       log.error({ err }, 'after the rollback the kernel is not back to its previous state');
     }

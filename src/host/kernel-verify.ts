@@ -21,6 +21,12 @@ export interface KernelVerification {
   log: Pick<Log, 'info' | 'warn' | 'debug'>;
   /** Poll interval; default 50 ms. */
   intervalMs?: number;
+  /**
+   * The backend's network daemon, asked before each read (HostBackend.unsettled): while it
+   * names something it is still configuring, the kernel is not judged and nothing is deleted.
+   * Absent, or once it throws (logged), the kernel alone judges.
+   */
+  unsettled?: () => Promise<string | null>;
 }
 
 /**
@@ -44,15 +50,29 @@ export async function deleteStaleAddresses(kernel: Kernel, state: KernelState, s
 }
 
 /**
- * Waits (bounded) until the kernel shows every expectation, no stale address and the other
+ * Waits (bounded) until the network daemon is done with the changed links (`unsettled`),
+ * then until the kernel shows every expectation, no stale address and the other
  * interfaces' routes as they were; deletes stale addresses on the way. Resolves with the
  * state it accepted. @throws HostError (permanent) at once for what waiting cannot fix (a
  * default route or a captured route on a changed interface, DAD failed), or with the last
- * mismatch after `timeoutMs`.
+ * mismatch (or what the daemon is still doing) after `timeoutMs`.
  */
 export async function verifyKernel(v: KernelVerification): Promise<KernelState> {
   const deadline = v.now() + v.timeoutMs;
+  let ask = v.unsettled;
   for (;;) {
+    let busy: string | null = null;
+    try {
+      busy = ask ? await ask() : null;
+    } catch (err) {
+      v.log.warn({ err }, 'cannot ask the network daemon whether it is done; judging by the kernel alone');
+      ask = undefined;
+    }
+    if (busy !== null) {
+      if (v.now() >= deadline) throw new HostError(`the kernel did not show the intended state within ${v.timeoutMs} ms after apply: ${busy}`);
+      await v.sleep(v.intervalMs ?? 50);
+      continue;
+    }
     const state = await v.kernel.read();
     const problems = [routeMismatch(v.before.routes, state.routes, v.changed), ...v.expect.map((e) => interfaceMismatch(state, e))].filter((p) => p !== null);
     const hard = problems.find((p) => p.hard);

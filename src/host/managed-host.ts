@@ -44,6 +44,11 @@ export interface ManagedHostDeps {
   verifyTimeoutMs?: number;
   /** Re-read the owned files from disk at least this often even when nothing looks changed; default 60 s. */
   ownedCacheMaxAgeMs?: number;
+  /**
+   * Told of every backend apply (a change's and a rollback's), timed alone: the agent's root
+   * records `multinic_apply_duration_seconds{backend,result}` here. Must not throw.
+   */
+  onApply?: (e: { backend: string; ok: boolean; seconds: number }) => void;
 }
 
 /** Interface number of a multinicN name: owned files are kept in that order, as a backend reads them. */
@@ -81,7 +86,7 @@ export class ManagedHost implements InterfaceHost {
     private readonly backend: HostBackend,
   ) {
     this.verifyTimeoutMs = deps.verifyTimeoutMs ?? 10_000;
-    this.guard = new KernelGuard({ kernel: deps.kernel, timeoutMs: this.verifyTimeoutMs, sleep: deps.sleep, now: () => deps.now().getTime() });
+    this.guard = new KernelGuard({ kernel: deps.kernel, timeoutMs: this.verifyTimeoutMs, sleep: deps.sleep, now: () => deps.now().getTime(), unsettled: backend.unsettled?.bind(backend) });
     this.cache = new OwnedFileCache({ dir: backend.dir, read: () => backend.readOwned(), now: () => deps.now().getTime(), maxAgeMs: deps.ownedCacheMaxAgeMs });
   }
 
@@ -245,9 +250,21 @@ export class ManagedHost implements InterfaceHost {
       before: owned,
       log,
       backup: () => backupOwnedFiles(owned.map((o) => ({ file: o.file, content: o.content })), { backupDir, keep: backupKeep, now, log }),
-      apply: (rollback) => backend.apply(log, rollback ? { renames: [], interfaces: change.interfaces, rollback } : change),
+      apply: (rollback) => this.timedApply(log, rollback ? { renames: [], interfaces: change.interfaces, rollback } : change),
       ...steps,
     });
+  }
+
+  /** The backend's apply of `change` (targeted, or a rollback), timed for `onApply`. */
+  private async timedApply(log: Log, change: ApplyChange): Promise<void> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      await this.backend.apply(log, change);
+      ok = true;
+    } finally {
+      this.deps.onApply?.({ backend: this.backend.name, ok, seconds: (performance.now() - started) / 1000 });
+    }
   }
 
   /** Puts MultiNIC's own successful change into the cached view: `written` added, `gone` files dropped. */

@@ -49,7 +49,7 @@ let loadedClient: typeof K8s | undefined;
  * Node >= 20.19, which package.json's engines demands) so that the factories stay
  * synchronous and a bad KUBECONFIG still fails at start-up.
  */
-function k8s(): typeof K8s {
+export function k8s(): typeof K8s {
   loadedClient ??= createRequire(import.meta.url)('@kubernetes/client-node') as typeof K8s;
   return loadedClient;
 }
@@ -116,9 +116,9 @@ export function createNodePatcherFromConfig(kube: Config['kube'], log: Pick<Log,
   return createKubeNodePatcher({ kubeconfigPath: kube.kubeconfig, log, timeoutMs: kube.timeout });
 }
 
-/** A fresh options object per request: the client reverses its middleware list in place. */
-function requestOptions(timeoutMs: number) {
-  const { Observable, PatchStrategy, setHeaderOptions } = k8s();
+/** A fresh options object per request (the client reverses its middleware list in place) that aborts after `timeoutMs`. */
+export function timeoutOptions(timeoutMs: number): { middleware: K8s.ObservableMiddleware[] } {
+  const { Observable } = k8s();
   const timeout: K8s.ObservableMiddleware = {
     pre: (ctx) => {
       ctx.setSignal(AbortSignal.timeout(timeoutMs));
@@ -126,10 +126,16 @@ function requestOptions(timeoutMs: number) {
     },
     post: (res) => new Observable(Promise.resolve(res)),
   };
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch, { middleware: [timeout] });
+  return { middleware: [timeout] };
 }
 
-function loadKubeConfig(kubeconfigPath: string | undefined): K8s.KubeConfig {
+function requestOptions(timeoutMs: number) {
+  const { PatchStrategy, setHeaderOptions } = k8s();
+  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch, timeoutOptions(timeoutMs));
+}
+
+/** The client's configuration from `kubeconfigPath`, else in-cluster; a ConfigError naming KUBECONFIG when neither works. */
+export function loadKubeConfig(kubeconfigPath: string | undefined): K8s.KubeConfig {
   const kc = new (k8s().KubeConfig)();
   if (kubeconfigPath) {
     try {

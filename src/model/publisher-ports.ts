@@ -136,9 +136,13 @@ export interface PollMetrics {
   /** Node queues found unusable (declared elsewhere with other arguments). */
   unusableNodeQueues: { set(value: number): void };
   pending: { set(value: number): void };
+  /** Seconds since the oldest pending row's version, set at the end of each sweep (0 when none or standing by). */
+  oldestPendingAge: { set(value: number): void };
   leader: { set(value: number): void };
   /** Starts timing one cycle; calling the returned function records it. */
   pollDuration: { startTimer(): () => unknown };
+  /** Unix seconds of the last success, by `operation`: `poll` (a cycle ended) and `publish` (an event was confirmed). */
+  lastSuccess: { set(labels: { operation: 'poll' | 'publish' }, unixSeconds: number): void };
 }
 
 /** Everything one poll may use. */

@@ -15,6 +15,8 @@ export interface PollState extends GateState {
   cursor: number;
   /** Pending rows counted so far in this sweep. */
   sweepPending: number;
+  /** Smallest row version (ms) seen so far in this sweep; Infinity when none. */
+  sweepOldest: number;
   nextNodeRefreshAt: number;
   wasLeader: boolean;
   lastPublishFailure: string | undefined;
@@ -26,7 +28,7 @@ export interface PollState extends GateState {
 export function createPollState(resendAfterMs: number): PollState {
   const tracker = new PublishTracker(resendAfterMs);
   return {
-    ...createGateState(tracker), cursor: 0, sweepPending: 0, nextNodeRefreshAt: 0, wasLeader: false, lastPublishFailure: undefined,
+    ...createGateState(tracker), cursor: 0, sweepPending: 0, sweepOldest: Infinity, nextNodeRefreshAt: 0, wasLeader: false, lastPublishFailure: undefined,
     nodes: [], subnets: { fingerprint: null, snapshot: null },
   };
 }
@@ -89,13 +91,20 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
     const active = await ports.leader.ensure();
     metrics.leader.set(active ? 1 : 0);
     if (!active) {
+      // Only the active replica speaks for the rows and queues: a standby's last values would be stale.
+      metrics.oldestPendingAge.set(0);
+      metrics.rowsWaiting.set({ reason: 'unknown_node' }, 0);
+      metrics.rowsWaiting.set({ reason: 'unusable_queue' }, 0);
+      metrics.unusableNodeQueues.set(0);
       // Another replica publishes meanwhile; what this one remembers is stale by the
       // time it takes over, and a resend then is cheaper than a missed event.
       state.tracker.clear();
       state.cursor = 0;
       state.sweepPending = 0;
+      state.sweepOldest = Infinity;
       state.wasLeader = false;
       state.subnets = { fingerprint: null, snapshot: null };
+      markPoll(ports);
       return result;
     }
     result.active = true;
@@ -154,11 +163,15 @@ export async function pollOnce(ports: PublisherPorts, state: PollState): Promise
     if (subnets && subnetWork.every((w) => w.sent)) subnets.commit();
 
     state.sweepPending += rows.length;
+    for (const row of rows) state.sweepOldest = Math.min(state.sweepOldest, rowGeneration(row));
     if (sweepDone) {
       metrics.pending.set(state.sweepPending);
+      metrics.oldestPendingAge.set(Number.isFinite(state.sweepOldest) ? Math.max(0, nowMs - state.sweepOldest) / 1000 : 0);
       state.sweepPending = 0;
+      state.sweepOldest = Infinity;
       state.tracker.completeSweep();
     }
+    markPoll(ports);
     return result;
   } finally {
     stopTimer();
@@ -170,6 +183,11 @@ function routed(data: InterfaceEventData | Invalid, nodes: readonly string[]): I
   if (isInvalid(data)) return data;
   const node = routeNode(data.nodeName, nodes);
   return isInvalid(node) ? node : { ...data, nodeName: node };
+}
+
+/** A cycle ended without throwing (active or standing by): what the `PublisherPollStalled` alert watches. */
+function markPoll(ports: PublisherPorts): void {
+  ports.metrics.lastSuccess.set({ operation: 'poll' }, ports.now().getTime() / 1000);
 }
 
 /** Drops resends the agent already recorded as failed for this generation and content: they would only dead-letter again. */
@@ -210,7 +228,8 @@ async function publishAll(ports: PublisherPorts, state: PollState, work: Work[],
       if (rawKey !== null) state.tracker.recordSent(candidate, ports.now().getTime(), rawKey);
       work[index]!.sent = true;
       result.published++;
-      metrics.published.inc({ type: candidate.type, reason: decision });
+      metrics.published.inc({ type: candidate.type === EventType.Attach ? 'attach' : 'detach', reason: decision });
+      metrics.lastSuccess.set({ operation: 'publish' }, ports.now().getTime() / 1000);
       log.info(
         { eventId: event.id, type: event.type, node: data.nodeName, portId: data.portId, generation: data.generation, reason: decision },
         `published ${candidate.type === EventType.Attach ? 'attach' : 'detach'} of port ${data.portId} to node ${data.nodeName}`,

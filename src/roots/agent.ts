@@ -10,7 +10,7 @@ import type { AddressReader } from '../host/addresses.js';
 import type { CommandRunner } from '../host/command.js';
 import type { Kernel } from '../host/kernel.js';
 import { createHostFromConfig } from './host.js';
-import { createAgentMetrics } from '../http/metrics.js';
+import { createAgentMetrics, markSuccess, Operation } from '../http/metrics.js';
 import type { ReadinessCheck } from '../http/server.js';
 import { createNodePatcherFromConfig } from '../kube/node-patcher.js';
 import type { Log } from '../log/logger.js';
@@ -25,7 +25,7 @@ import type { AgentPorts, InterfaceHost, NodePatcher } from '../model/ports.js';
 import { resyncNode } from '../agent/resync.js';
 import { createSerializer } from '../lib/serial.js';
 import { interfaceEventParsing } from '../agent/delivery.js';
-import { deliveryMetrics } from './delivery-metrics.js';
+import { deliveryMetrics, observeRowToConfigured } from './delivery-metrics.js';
 
 /** Parts a test may replace; everything else is built from the configuration. */
 export interface AgentOverrides {
@@ -36,6 +36,8 @@ export interface AgentOverrides {
   /** Runs the apply command (NetplanHost's `run`); tests count or fail applies through it. */
   run?: CommandRunner;
   host?: InterfaceHost;
+  /** Wraps the host built here (or `host`), e.g. the sandbox's fake hot-plug of each port's NIC. */
+  wrapHost?: (host: InterfaceHost) => InterfaceHost;
   nodes?: NodePatcher;
 }
 
@@ -111,7 +113,17 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
     if (known) log.error({ kubeName, dbName: node.dbName }, unknownNodeMessage(node.dbName, known));
   }
   const metrics = createAgentMetrics(registry);
-  const host = overrides.host ?? createHostFromConfig(config, { log, kernel: overrides.kernel, addresses: overrides.addresses, run: overrides.run, sleep: (ms) => delay(ms) }).host;
+  const built: InterfaceHost =
+    overrides.host ??
+    createHostFromConfig(config, {
+      log,
+      kernel: overrides.kernel,
+      addresses: overrides.addresses,
+      run: overrides.run,
+      sleep: (ms) => delay(ms),
+      onApply: ({ backend, ok, seconds }) => metrics.applyDuration.observe({ backend, result: ok ? 'ok' : 'error' }, seconds),
+    }).host;
+  const host = overrides.wrapHost ? overrides.wrapHost(built) : built;
   const patcher = overrides.nodes ?? createNodePatcherFromConfig(config.kube, log.child({ component: 'kube' }));
   // Every patch carries the whole state, so it is also the moment to update the gauge.
   const nodes: NodePatcher = {
@@ -132,6 +144,7 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
         try {
           const s = await resyncNode(ports);
           metrics.resyncRuns.inc({ outcome: s.skipped ? 'skipped' : 'ok' });
+          if (!s.skipped) markSuccess(metrics.lastSuccess, Operation.Resync);
           metrics.rowsUnaccounted.set(s.unaccounted.length);
           const unaccounted = s.unaccounted.join('\n');
           if (unaccounted !== lastUnaccounted && s.unaccounted.length > 0) {
@@ -160,9 +173,17 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
       node: node.dbName,
       ...interfaceEventParsing({ acceptNodeNames: [...new Set([node.dbName, kubeName])], maxMessageBytes: config.amqp.maxMessageBytes }),
       // Runs inside `serial` (the trigger's lock), beside nothing else of this node.
-      handler: (event, eventLog) => handleInterfaceEvent(event, { ...ports, log: eventLog }),
+      handler: async (event, eventLog) => {
+        const outcome = await handleInterfaceEvent(event, { ...ports, log: eventLog });
+        observeRowToConfigured(metrics, event, outcome);
+        return outcome;
+      },
       batch: {
-        handler: (items) => handleInterfaceEvents(items.map((i) => i.message), ports),
+        handler: async (items) => {
+          const results = await handleInterfaceEvents(items.map((i) => i.message), ports);
+          for (const [n, r] of results.entries()) if (r.ok) observeRowToConfigured(metrics, items[n]!.message, r.value);
+          return results;
+        },
         size: config.agent.batchSize,
         lingerMs: config.agent.batchLinger,
       },

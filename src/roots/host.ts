@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { ipAddressReader, type AddressReader } from '../host/addresses.js';
 import type { CommandRunner } from '../host/command.js';
 import { createIpKernel, type Kernel } from '../host/kernel.js';
+import type { ManagedHostDeps } from '../host/managed-host.js';
 import { NetplanHost } from '../host/netplan/host.js';
 import type { Log } from '../log/logger.js';
 
@@ -15,6 +16,8 @@ export interface HostParts {
   /** Runs the apply command; default runCommand. */
   run?: CommandRunner;
   sleep?: (ms: number) => Promise<void>;
+  /** Told of every backend apply, timed alone (ManagedHostDeps.onApply); the agent's apply-duration metric. */
+  onApply?: ManagedHostDeps['onApply'];
 }
 
 /**
@@ -46,6 +49,7 @@ export function createHostFromConfig(config: Config, parts: HostParts): { host: 
     sleep: parts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     now: () => new Date(),
     run: parts.run,
+    onApply: parts.onApply,
   });
   return { host, kernel };
 }

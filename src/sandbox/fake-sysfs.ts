@@ -27,6 +27,11 @@ export class FakeSysfs {
     return fake;
   }
 
+  /** The tree at an existing `root` (e.g. a sandbox's), for adding and removing NICs. */
+  static at(root: string): FakeSysfs {
+    return new FakeSysfs(root);
+  }
+
   async add({ name, mac, operstate = 'down', mtu = 1500 }: FakeNic): Promise<void> {
     const dir = join(this.root, name);
     await mkdir(dir, { recursive: true });

@@ -2,6 +2,7 @@ import { TransientError } from '../errors/errors.js';
 import { redactText } from '../log/redact.js';
 import { queryBroker, type NodeQueueStatus, type QueueLister } from './broker.js';
 import { queryInterfaceCounts, type StatusDb } from '../db/status-counts.js';
+import { table } from './table.js';
 
 /** One node's line of `multinic status`. */
 export interface NodeStatus {
@@ -68,11 +69,6 @@ export async function collectStatus({ db, dbLabel, management, vhost, node }: St
   };
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
 
 /** The node's name, with the spellings its rows use and why rows are not accounted for. */
 function nodeLabel(n: NodeStatus): string {

@@ -27,6 +27,9 @@ const MULTINIC = [
   ...HISTOGRAMS, 'multinic_build_info', 'multinic_events_total', 'multinic_retries_total', 'multinic_dead_letters_total', 'multinic_interfaces_configured',
   'multinic_resync_runs_total', 'multinic_last_success_timestamp_seconds', 'multinic_publisher_events_published_total', 'multinic_publisher_is_leader',
   'multinic_publisher_pending_rows', 'multinic_publisher_oldest_pending_row_age_seconds', 'multinic_publisher_publish_failures_total', 'multinic_publisher_malformed_rows_total',
+  // Issue 13 (isolation, no pile-up, unknown nodes) and issue 12 (node identity).
+  'multinic_publisher_unusable_node_queues', 'multinic_publisher_rows_waiting', 'multinic_publisher_resends_skipped_queued_total',
+  'multinic_publisher_resends_skipped_failed_total', 'multinic_rows_unaccounted',
 ];
 const OTHERS = ['up', 'process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds', 'kube_daemonset_status_desired_number_scheduled', 'kube_daemonset_status_number_available'];
 const KNOWN = new Set([...MULTINIC, ...OTHERS, ...HISTOGRAMS.flatMap((h) => ['_bucket', '_sum', '_count'].map((s) => h + s))]);

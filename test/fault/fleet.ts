@@ -131,7 +131,7 @@ export async function buildFleet({ nodes: nodeCount, perNode, publishers: publis
     await writeFile(join(netplanDir, FOREIGN_FILE.name), FOREIGN_FILE.content, { mode: 0o600 });
     const nics = Array.from({ length: perNode }, (_, k) => ({ name: `ens${k + 3}`, mac: `fa:16:3e:${index.toString(16).padStart(2, '0')}:${k.toString(16).padStart(2, '0')}:01` }));
     const sysfs = await FakeSysfs.create(nics, root);
-    const agent = new RoleProcess(`agent ${name}`, ['agent'], {
+    const agent = new RoleProcess(`agent ${name}`, ['agent', '--configure-this-host'], {
       ...dbEnv(agentDb),
       AMQP_URL: amqpUrl(amqpHosts, index, `multinic-node-${name}`, nodePw, vhost.vhost),
       AMQP_DECLARE_EXCHANGES: 'false',

@@ -53,7 +53,11 @@ describe('hostile events: every malformed message is dead-lettered with its reas
     kube = await startKube({ nodes: [NODE, OTHER_NODE] });
     const env: SandboxEnv = { db: t.db, amqpUrl: vhost.url, kubeconfigPath: kube.kubeconfigPath };
     agent = await SandboxAgent.start(NODE, env, [{ name: 'ens9', mac: GOOD_MAC }]);
-    await waitFor('the agent consuming', () => agent.agent.readiness.find((r) => r.name === 'amqp')!.check());
+    // A check answers { ok, detail } (an object is always truthy): wait for `ok` itself.
+    await waitFor('the agent consuming', async () => {
+      const r = await agent.agent.readiness.find((c) => c.name === 'amqp')!.check();
+      return typeof r === 'boolean' ? r : r.ok;
+    });
     amqp = await amqplib.connect(vhost.url);
     ch = await amqp.createConfirmChannel();
   });

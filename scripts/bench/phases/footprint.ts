@@ -81,7 +81,8 @@ export async function measureSingleAgent(
   const sysfs = await FakeSysfs.create(Array.from({ length: opts.interfaces }, (_, j) => ({ name: kernelName(j), mac: mac(0, j) })), dir);
   const logFile = `${dir}.log`;
   const p = CliProcess.start(
-    ['agent', '--node', nodeName(0), '--http-port', '0'],
+    // Its own folders and a fake sysfs, not a Kubernetes node: said explicitly, as the agent requires.
+    ['agent', '--node', nodeName(0), '--http-port', '0', '--configure-this-host'],
     {
       ...dbEnv(env.users.agent),
       AMQP_URL: env.vhost.url,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../context.js';
+import { globalOptions } from '../global-options.js';
 
 /** Sequelize and the configuration loader, loaded only when a db subcommand runs. */
 const load = () => Promise.all([import('../../db/index.js'), import('../context.js')]);
@@ -12,7 +12,7 @@ export function registerDb(program: Command): void {
     .description('create or upgrade the schema (never drops or rewrites OpenStack rows); creates DB_NAME when missing')
     .action(async (_opts, cmd: Command) => {
       const [{ createSequelize, migrate, createDatabaseIfMissing }, { createContext }] = await load();
-      const { config, log } = createContext('multinic-db', cmd.optsWithGlobals<GlobalOptions>());
+      const { config, log } = createContext('multinic-db', globalOptions(cmd));
       if (await createDatabaseIfMissing(config.db)) log.info({ database: config.db.name }, 'database created');
       const sequelize = createSequelize(config.db);
       try {
@@ -28,7 +28,7 @@ export function registerDb(program: Command): void {
     .option('--force', 'on a database that holds other rows too, add the sample rows that are missing (existing rows are never changed)')
     .action(async (opts: { force?: boolean }, cmd: Command) => {
       const [{ createSequelize, seed, SeedRefusedError }, { createContext, ExitCode }] = await load();
-      const { config, log } = createContext('multinic-db', cmd.optsWithGlobals<GlobalOptions>());
+      const { config, log } = createContext('multinic-db', globalOptions(cmd));
       const sequelize = createSequelize(config.db);
       try {
         const { inserted, kept } = await seed(sequelize, new Date(), { force: opts.force === true });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../context.js';
+import { globalOptions } from '../global-options.js';
 
 interface PublisherOptions {
   pollInterval?: string;
@@ -25,7 +25,7 @@ export function registerPublisher(program: Command): void {
         import('../../roots/publisher.js'),
         import('../context.js'),
       ]);
-      const { config, log } = createContext('multinic-publisher', cmd.optsWithGlobals<GlobalOptions>(), {
+      const { config, log } = createContext('multinic-publisher', globalOptions(cmd), {
         'publisher.pollInterval': opts.pollInterval,
         'publisher.resendAfter': opts.resendAfter,
         'publisher.batchSize': opts.batchSize,

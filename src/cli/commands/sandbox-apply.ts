@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { LogFormat, LogLevel } from '../../log/logger.js';
-import type { GlobalOptions } from '../context.js';
+import { globalOptions } from '../global-options.js';
 
 /**
  * `multinic sandbox-apply --netplan-dir D --sysfs-dir S`: the harmless `netplan apply`
@@ -16,7 +16,7 @@ export function registerSandboxApply(program: Command): void {
     .requiredOption('--sysfs-dir <dir>', 'FAKE sysfs class/net tree whose entries are renamed')
     .action(async (opts: { netplanDir: string; sysfsDir: string }, cmd: Command) => {
       const [{ sandboxApply }, { createLogger }] = await Promise.all([import('../../sandbox/apply.js'), import('../../log/logger.js')]);
-      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const g = globalOptions(cmd);
       const log = createLogger({
         name: 'multinic-sandbox-apply',
         level: (g.logLevel as LogLevel | undefined) ?? 'warn',

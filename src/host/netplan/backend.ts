@@ -7,6 +7,7 @@ import { checkGenerated } from './check-generated.js';
 import { validateWithNetplan } from './generate.js';
 import { isOwnedFileName, readAllYaml, readOwnedFiles } from './owned-files.js';
 import { fileNameFor, renderInterface } from './render.js';
+import { networkdSettle } from './networkd-state.js';
 import { targetedApply } from './targeted-apply.js';
 
 /** What the netplan backend needs; the keys mean what the configuration reference says. */
@@ -25,7 +26,11 @@ export interface NetplanBackendOptions {
   applyMethod?: 'targeted' | 'apply';
   /** `netplan.networkdRunDir` (NETWORKD_RUN_DIR, default /run/systemd/network); targeted only. */
   networkdRunDir?: string;
-  /** `netplan.networkctlCommand` (NETWORKCTL_COMMAND); targeted only. */
+  /**
+   * `netplan.networkctlCommand` (NETWORKCTL_COMMAND): the targeted path's reload, and after
+   * every apply (both methods) `networkctl list --json=short`, so the kernel is judged only
+   * once networkd is done with the changed links; empty: no such wait.
+   */
   networkctlCommand?: readonly string[];
   /** The host's kernel (IP_COMMAND), for the targeted path's renames. */
   kernel: Kernel | null;
@@ -66,7 +71,9 @@ export function createNetplanBackend(options: NetplanBackendOptions): HostBacken
     const done = await targetedApply({ netplanDir, generateCommand, networkdRunDir, networkctlCommand, kernel, timeoutMs: applyTimeoutMs, run, tmpDir, validated }, change, log);
     log.info({ durationMs: Date.now() - started, method: 'targeted', ...done, renamed: change.renames }, 'netplan applied');
   };
+  const { networkctlCommand = [] } = options;
   return {
+    ...(networkctlCommand.length > 0 && { unsettled: networkdSettle(networkctlCommand, run) }),
     name: 'netplan',
     dir: netplanDir,
     fileNameFor,

@@ -81,6 +81,9 @@ describe('publisher resilience (real MariaDB and RabbitMQ)', function () {
     await e.addInterface('two', 'worker-1');
     await waitFor('the second event', async () => (await e.messageCount(Q1)) === 2);
     const published = (l: Record<string, unknown>) => String(l.msg).startsWith('published');
+    // The broker may count the message before a's log line has crossed its stdout pipe: a
+    // SIGKILL in between would lose the line, not the event.
+    await waitFor('a to log the second event', () => a.lines.some((l) => published(l) && l.portId === 'two'));
     expect(b.lines.filter(published)).to.have.length(0);
 
     a.child.kill('SIGKILL');

@@ -73,7 +73,8 @@ describe('HTTP health and metrics server', () => {
     metrics.events.inc({ type: 'attach', outcome: 'configured' });
     metrics.deadLetters.inc({ reason: 'invalid' });
     metrics.interfacesConfigured.set(3);
-    metrics.applyDuration.observe({ type: 'attach', result: 'ok' }, 0.2);
+    metrics.handlerDuration.observe({ type: 'attach', result: 'ok' }, 0.2);
+    metrics.applyDuration.observe({ backend: 'netplan', result: 'ok' }, 0.2);
     metrics.retries.inc();
     metrics.resyncRuns.inc({ outcome: 'ok' });
     const res = await fetch(`${await start()}/metrics`);
@@ -83,10 +84,15 @@ describe('HTTP health and metrics server', () => {
     expect(text).to.contain('multinic_events_total{type="attach",outcome="configured"} 1');
     expect(text).to.contain('multinic_dead_letters_total{reason="invalid"} 1');
     expect(text).to.contain('multinic_interfaces_configured 3');
-    expect(text).to.contain('multinic_apply_duration_seconds_bucket{le="0.25",type="attach",result="ok"} 1');
+    // Issue 16: the handler's time is its own histogram; apply_duration times the apply alone.
+    expect(text).to.contain('multinic_handler_duration_seconds_bucket{le="0.25",type="attach",result="ok"} 1');
+    expect(text).to.contain('multinic_apply_duration_seconds_bucket{le="0.25",backend="netplan",result="ok"} 1');
     expect(text).to.contain('multinic_retries_total 1');
     expect(text).to.contain('multinic_resync_runs_total{outcome="ok"} 1');
-    expect(text).to.contain('multinic_process_cpu_seconds_total');
+    // Issue 16: the standard names, unprefixed, so stock Node.js dashboards find them.
+    expect(text).to.match(/^process_cpu_seconds_total /m);
+    expect(text).to.not.contain('multinic_process_');
+    expect(text).to.match(/^multinic_build_info\{version="\d+\.\d+\.\d+[^"]*",role="agent"\} 1$/m);
   });
 
   it('answers anything else with 404', async () => {
