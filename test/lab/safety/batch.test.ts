@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ForeignClaimError } from '../../../src/host/ownership.js';
 import { OverlapError } from '../../../src/host/overlap.js';
 import type { HostBatchChange } from '../../../src/model/ports.js';
 import { Lab, cidrsOf, type LabNode } from '../index.js';
-import { labHost, port } from './host.js';
+import { labHost, port, rejection, snapshot } from './host.js';
 
 /**
  * Issue 14 x issue 11 in a lab node (real netplan generate and apply, real networkd, real
@@ -51,6 +54,32 @@ describe('lab: a batch gets the safety checks of a single event (issues 11 and 1
       }
       expect((await node.linkByMac(macs[1]!))?.ifname).to.not.match(/^multinic/);
     } finally {
+      for (const mac of macs) await node.unplug(mac);
+      await h.close();
+    }
+  });
+
+  it('refuses the whole batch when another definition claims one of its NICs (the runtime then halves it), naming the file; nothing applied', async () => {
+    const h = await labHost(node, { probes: [] });
+    const macs = ['fa:16:3e:b3:01:01', 'fa:16:3e:b3:01:02'];
+    const claim = join(node.netplanDir, '60-b3-claim.yaml');
+    await writeFile(claim, `network:\n  version: 2\n  ethernets:\n    theirs:\n      match:\n        macaddress: "${macs[1]}"\n      dhcp4: true\n`, { mode: 0o600 });
+    for (const mac of macs) await node.plug({ mac });
+    try {
+      const before = await snapshot(node.netplanDir);
+      const err = await rejection(h.host.applyBatch([
+        configure(port(macs[0]!, '10.23.0.0/24', '10.23.0.11')),
+        configure(port(macs[1]!, '10.24.0.0/24', '10.24.0.11')),
+      ]));
+      expect(err).to.be.instanceOf(ForeignClaimError);
+      expect(err.message).to.match(/60-b3-claim\.yaml \(theirs\) matches MAC fa:16:3e:b3:01:02/);
+      expect(await snapshot(node.netplanDir)).to.deep.equal(before);
+      // The half without the claimed NIC, as the runtime's bisection retries it, is applied.
+      const [alone] = await h.host.applyBatch([configure(port(macs[0]!, '10.23.0.0/24', '10.23.0.11'))]);
+      expect(alone?.ok).to.equal(true);
+      expect((await node.linkByMac(macs[0]!))?.ifname).to.match(/^multinic\d+$/);
+    } finally {
+      await unlink(claim);
       for (const mac of macs) await node.unplug(mac);
       await h.close();
     }
