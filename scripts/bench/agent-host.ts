@@ -26,6 +26,7 @@ import { createSequelize } from '../../src/db/index.js';
 import { SequelizeInterfaceStore } from '../../src/db/interface-store.js';
 import { recordFailure } from '../../src/agent/failure.js';
 import { handleInterfaceEvent } from '../../src/agent/handler.js';
+import { handleInterfaceEvents } from '../../src/agent/batch-handler.js';
 import type { AgentPorts, InterfaceStore } from '../../src/model/ports.js';
 import { resyncNode } from '../../src/agent/resync.js';
 import { interfaceEventParsing } from '../../src/agent/delivery.js';
@@ -56,6 +57,8 @@ export interface AgentHostSpec {
   poolMax: number;
   /** Lab mode: where each node's agent acts, by node index (see LabPlace). */
   lab?: Record<number, LabPlace>;
+  /** agent.batchSize of every agent (1 = one event at a time, as before batching). */
+  batchSize: number;
 }
 
 /** A lab node as an agent on the host sees it (src/lab LabNode's paths and argv). */
@@ -71,7 +74,7 @@ export interface LabPlace {
 export type AgentHostMessage =
   | { t: 'ready'; startToConsumingMs: number[]; rss: number; heapUsed: number }
   | { t: 'written'; items: Array<[string, number]> }
-  | { t: 'mem'; rss: number; heapUsed: number; steps: StepTimes }
+  | { t: 'mem'; rss: number; heapUsed: number; steps: StepTimes; applies: Record<string, number> }
   | { t: 'failed'; reason: string }
   | { t: 'apply'; node: string; startedAt: number; ms: number; ok: boolean }
   | { t: 'stopped' };
@@ -91,9 +94,11 @@ async function main(): Promise<void> {
     pending = [];
   }, 25);
   const timer = new StepTimer();
+  // Applies run so far, by node: the parent takes the difference over a burst.
+  const applies: Record<string, number> = {};
   const memTimer = setInterval(() => {
     const m = process.memoryUsage();
-    send({ t: 'mem', rss: m.rss, heapUsed: m.heapUsed, steps: timer.steps });
+    send({ t: 'mem', rss: m.rss, heapUsed: m.heapUsed, steps: timer.steps, applies });
   }, 250);
 
   const triggers: QueueTrigger[] = [];
@@ -105,8 +110,9 @@ async function main(): Promise<void> {
       const node = nodeName(n);
       const dir = join(spec.rootDir, node);
       const nodeLog = log.child({ node });
+      const countApply = () => void (applies[node] = (applies[node] ?? 0) + 1);
       const place = spec.lab?.[n];
-      const { netplanDir, sysfsNetDir, applyCommand, run, addresses } = place ? labHost(place, node, timer, nodeLog) : await sandboxHost(dir, n, spec.interfaces, timer, nodeLog);
+      const { netplanDir, sysfsNetDir, applyCommand, run, addresses } = place ? labHost(place, node, timer, nodeLog, countApply) : await sandboxHost(dir, n, spec.interfaces, timer, nodeLog, countApply);
       const host = timer.wrap('host', new NetplanHost({
         netplanDir,
         backupDir: join(dir, 'backup'),
@@ -125,15 +131,23 @@ async function main(): Promise<void> {
         now: () => new Date(),
         run,
         tmpDir: join(dir, 'tmp'),
-      }), ['configure', 'remove', 'listConfigured']);
+      }), ['configure', 'remove', 'applyBatch', 'listConfigured']);
       await mkdir(join(dir, 'tmp'), { recursive: true });
-      const inner = timer.wrap('store', new SequelizeInterfaceStore(sequelize), ['getPort', 'markConfigured', 'markRemoved', 'recordOutcome', 'listNodePorts']);
+      const inner = timer.wrap('store', new SequelizeInterfaceStore(sequelize), ['getPort', 'getPorts', 'markConfigured', 'markConfiguredMany', 'markRemoved', 'recordOutcome', 'recordOutcomes', 'listNodePorts']);
       const store: InterfaceStore = {
         getPort: (p) => inner.getPort(p),
+        getPorts: (p) => inner.getPorts(p),
+        recordOutcomes: (r) => inner.recordOutcomes(r),
         markConfigured: async (applied) => {
           const ok = await inner.markConfigured(applied);
           if (ok) pending.push([changeKey(applied.portId, applied.generation), Date.now()]);
           return ok;
+        },
+        markConfiguredMany: async (applied) => {
+          const oks = await inner.markConfiguredMany(applied);
+          const at = Date.now();
+          for (const [n, a] of applied.entries()) if (oks[n]) pending.push([changeKey(a.portId, a.generation), at]);
+          return oks;
         },
         markRemoved: (d) => inner.markRemoved(d),
         recordOutcome: (r) => inner.recordOutcome(r),
@@ -153,6 +167,15 @@ async function main(): Promise<void> {
           // Publish (the event's time) -> handler start: broker transit plus this node's queue.
           timer.add('queue wait (event time -> handler)', Date.now() - Date.parse(event.time));
           return timer.time('handler total', () => handleInterfaceEvent(event, { ...ports, log: eventLog }));
+        },
+        batch: {
+          handler: (items) => {
+            const now = Date.now();
+            for (const { message } of items) timer.add('queue wait (event time -> handler)', now - Date.parse(message.time));
+            return timer.time('batch handler total', () => handleInterfaceEvents(items.map((i) => i.message), ports));
+          },
+          size: spec.batchSize,
+          lingerMs: 5,
         },
         onFinalFailure: (event, err, eventLog) => recordFailure(event, err, { ...ports, log: eventLog }),
         serialize: serial,
@@ -194,12 +217,13 @@ interface HostPlace {
 }
 
 /** A fake sysfs holding the node's MACs, and the no-op apply: in process, no spawn; it renames the fake NIC as netplan apply would, so verify is real. */
-async function sandboxHost(dir: string, n: number, interfaces: number, timer: StepTimer, log: Log): Promise<HostPlace> {
+async function sandboxHost(dir: string, n: number, interfaces: number, timer: StepTimer, log: Log, countApply: () => void): Promise<HostPlace> {
   const netplanDir = join(dir, 'netplan');
   await mkdir(netplanDir, { recursive: true });
   const sysfs = await FakeSysfs.create(Array.from({ length: interfaces }, (_, j) => ({ name: kernelName(j), mac: mac(n, j) })), dir);
   const run: CommandRunner = async () => {
     const started = Date.now();
+    countApply();
     await timer.time('apply (sandbox)', () => sandboxApply({ netplanDir, sysfsDir: sysfs.root, log }));
     return { stdout: '', stderr: '', durationMs: Date.now() - started };
   };
@@ -210,10 +234,11 @@ async function sandboxHost(dir: string, n: number, interfaces: number, timer: St
  * A lab node: the real apply argv, run by the real runner behind a counting wrapper (every
  * run of exactly the apply argv is timed and reported, whatever the agent's outcome).
  */
-function labHost(place: LabPlace, node: string, timer: StepTimer, log: Log): HostPlace {
+function labHost(place: LabPlace, node: string, timer: StepTimer, log: Log, countApply: () => void): HostPlace {
   const isApply = (argv: readonly string[]) => argv.length === place.applyCommand.length && argv.every((a, i) => a === place.applyCommand[i]);
   const run: CommandRunner = async (argv, opts) => {
     if (!isApply(argv)) return runCommand(argv, opts);
+    countApply();
     const startedAt = Date.now();
     let ok = false;
     try {

@@ -29,6 +29,8 @@ export class AgentFleet {
   readonly applies: Array<{ node: string; startedAt: number; ms: number; ok: boolean }> = [];
   private readonly rss = new Map<ChildProcess, number>();
   private readonly steps = new Map<ChildProcess, StepTimes>();
+  /** Sandbox and lab: applies run so far by node, per process, as of its last 250 ms sample. */
+  private readonly appliesSampled = new Map<ChildProcess, Record<string, number>>();
   private peakRss = 0;
   private onWritten: (() => void) | undefined;
 
@@ -44,6 +46,7 @@ export class AgentFleet {
     interfaces: number;
     processes: number;
     mode: ApplyMode;
+    batchSize: number;
     rootDir: string;
     cpuProfDir?: string;
     logFile: string;
@@ -56,7 +59,7 @@ export class AgentFleet {
     // in a worker thread whose profile would otherwise overwrite the main thread's.
     const execArgv = (i: number) => ['--import', 'tsx', ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(opts.cpuProfDir, `agents-${opts.mode}-${i}`)] : [])];
     const children = ranges.map(([from, to], i) => {
-      const spec: AgentHostSpec = { db: opts.db, amqpUrl: opts.amqpUrl, from, to, interfaces: opts.interfaces, mode: opts.mode, rootDir: join(opts.rootDir, opts.lab ? 'lab' : opts.mode), poolMax: 8, lab: opts.lab };
+      const spec: AgentHostSpec = { db: opts.db, amqpUrl: opts.amqpUrl, from, to, interfaces: opts.interfaces, mode: opts.mode, rootDir: join(opts.rootDir, opts.lab ? 'lab' : opts.mode), poolMax: 8, lab: opts.lab, batchSize: opts.batchSize };
       // A real agent is a process of its own with libuv's 4 file-system threads; 25 agents
       // sharing one pool of 4 would queue behind each other's fsyncs, which no node does.
       const threads = String(Math.min(128, Math.max(4, 4 * (to - from))));
@@ -84,6 +87,7 @@ export class AgentFleet {
           case 'mem':
             this.rss.set(child, m.rss);
             this.steps.set(child, m.steps);
+            this.appliesSampled.set(child, m.applies);
             this.peakRss = Math.max(this.peakRss, this.totalRss());
             break;
           case 'apply':
@@ -119,6 +123,13 @@ export class AgentFleet {
   stepTimes(): StepTimes {
     const out: StepTimes = {};
     for (const s of this.steps.values()) mergeSteps(out, s);
+    return out;
+  }
+
+  /** Applies run so far by node, over every process (as of the last 250 ms sample). */
+  appliesByNode(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const a of this.appliesSampled.values()) for (const [node, n] of Object.entries(a)) out.set(node, n);
     return out;
   }
 

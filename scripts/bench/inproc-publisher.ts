@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { Config } from '../../src/config/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import { createSequelize } from '../../src/db/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPublisherMetrics } from '../../src/http/publisher-metrics.js';
@@ -49,7 +49,7 @@ export async function startDbOnlyPublisher(opts: { db: Config['db']; lockName: s
       await pollOnce(ports, state);
       firstCycle();
     },
-    { intervalMs: opts.pollIntervalMs ?? 1_000, log, name: 'bench publisher poll' },
+    { intervalMs: opts.pollIntervalMs ?? loadConfig().publisher.pollInterval, log, name: 'bench publisher poll' },
   );
   trigger.start();
   await ready;

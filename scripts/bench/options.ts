@@ -25,6 +25,8 @@ export interface BenchOptions {
   windowSeconds: number;
   /** Agent processes the per-node agents are spread over. */
   agentProcesses: number;
+  /** agent.batchSize of the simulated agents (1 = one event at a time, as before batching). */
+  batchSize: number;
   /** Apply modes to run, in order. */
   modes: ApplyMode[];
   /** Polling periods of the per-node polling baseline, in seconds. */
@@ -61,6 +63,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   scanNodes: [10, 100, 1000],
   windowSeconds: 5,
   agentProcesses: 4,
+  batchSize: 32,
   modes: [ApplyMode.Noop, ApplyMode.Netplan],
   baselinePeriods: [30, 1],
   skipBaseline: false,
@@ -86,6 +89,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --scan-nodes a,b,c      node counts of the publisher DB-load scan (default 10,100,1000)
   --window S              seconds per query-rate window (default 5)
   --agent-processes P     processes the agents are spread over (default 4)
+  --batch-size B          agent.batchSize of the agents (default 32; 1 = one event at a time)
   --modes noop,netplan    apply modes to run (default both)
   --netplan-nodes K       run the netplan mode on the first K nodes only (default 10; 0 = all)
   --baseline-periods a,b  per-node polling periods in seconds (default 30,1)
@@ -127,6 +131,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       case '--scan-nodes': o.scanNodes = intList(flag, value(), 1, 1000); break;
       case '--window': o.windowSeconds = intIn(flag, value(), 1, 600); break;
       case '--agent-processes': o.agentProcesses = intIn(flag, value(), 1, 64); break;
+      case '--batch-size': o.batchSize = intIn(flag, value(), 1, 1000); break;
       case '--netplan-nodes': o.netplanNodes = intIn(flag, value(), 0, 1000); break;
       case '--baseline-periods': o.baselinePeriods = intList(flag, value(), 1, 600); break;
       case '--skip-baseline': o.skipBaseline = true; break;

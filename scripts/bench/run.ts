@@ -15,13 +15,14 @@ import { createBenchEnv, type BenchEnv } from './env.js';
 import { parseBenchArgs, USAGE, type BenchOptions } from './options.js';
 import type { Sequelize } from 'sequelize';
 import { runBaseline } from './phases/baseline-phase.js';
-import { buildForFootprint, measureSingleAgent } from './phases/footprint.js';
+import { buildForFootprint, IMAGE_NODE_OPTIONS, measureSingleAgent } from './phases/footprint.js';
 import { runPipeline, type Running } from './phases/pipeline.js';
 import { Lab, LabUnavailableError } from '../../src/lab/index.js';
 import { BENCH_LAB_TAG, runLabPhase } from './phases/lab-phase.js';
 import { runScan } from './phases/scan.js';
 import { phase } from './progress.js';
 import { formatResults, METHODS, type BenchResults } from './report.js';
+import { formatComparison, latestResults } from './compare.js';
 import { insertNodes, insertSubnets, resetTables } from './seed.js';
 
 async function main(): Promise<void> {
@@ -87,13 +88,14 @@ async function main(): Promise<void> {
     await insertSubnets(db, o.interfaces, at);
     await insertNodes(db, 0, Math.max(o.nodes, 1), at);
 
+    const previous = await latestResults(o.resultsDir, o.nodes, o.interfaces);
     const results: BenchResults = { single: [], pipelines: [], scan: [], baseline: [], lab: null };
     if (!o.labOnly) await runSandboxPhases(db, env, running, results, o, rootDir);
-    if (!o.skipLab) results.lab = await runLabPhase(db, env, running, { singles: o.labSingles, burstNodes: o.labNodes, rootDir, processes: o.agentProcesses });
+    if (!o.skipLab) results.lab = await runLabPhase(db, env, running, { singles: o.labSingles, burstNodes: o.labNodes, rootDir, processes: o.agentProcesses, batchSize: o.batchSize });
 
     const loadAfter = loadavg();
     phase('results');
-    process.stdout.write(`${formatResults(results)}\n`);
+    process.stdout.write(`${formatResults(results)}\n\n${formatComparison(results, previous)}\n`);
     const day = startedAt.toISOString().slice(0, 10);
     const size = o.labOnly ? `lab-${o.labNodes}x8` : `${o.nodes}x${o.interfaces}`;
     const file = join(o.resultsDir, `${day}-${size}${o.label ? `-${o.label}` : ''}.json`);
@@ -137,9 +139,15 @@ async function labUnavailable(): Promise<string | undefined> {
 async function runSandboxPhases(db: Sequelize, env: BenchEnv, running: Running, results: BenchResults, o: BenchOptions, rootDir: string): Promise<void> {
   phase('one `multinic agent` process alone: start -> consuming, idle RSS');
   const compiledMain = await buildForFootprint();
-  for (const entry of [compiledMain, undefined]) {
-    if (entry === undefined && compiledMain === undefined && results.single.length) break;
-    const s = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir, compiledMain: entry });
+  // As before (compiled and tsx, log mode, no NODE_OPTIONS), then as the image runs it (its
+  // NODE_OPTIONS, Dockerfile) in log mode and with the real Kubernetes client (api mode).
+  const variants = [
+    { entry: compiledMain, kubeMode: 'log' as const, nodeOptions: '' },
+    { entry: undefined, kubeMode: 'log' as const, nodeOptions: '' },
+    ...(compiledMain ? [{ entry: compiledMain, kubeMode: 'log' as const, nodeOptions: IMAGE_NODE_OPTIONS }, { entry: compiledMain, kubeMode: 'api' as const, nodeOptions: IMAGE_NODE_OPTIONS }] : []),
+  ];
+  for (const v of variants) {
+    const s = await measureSingleAgent(env, { interfaces: o.interfaces, rootDir, settleMs: 5_000, cpuProfDir: o.cpuProfDir, compiledMain: v.entry, kubeMode: v.kubeMode, nodeOptions: v.nodeOptions });
     results.single.push(s);
     process.stderr.write(`  ${s.runtime}: consuming after ${s.startToConsumingMs} ms; idle RSS ${(s.idleRssBytes / 2 ** 20).toFixed(1)} MiB\n`);
   }
@@ -150,7 +158,7 @@ async function runSandboxPhases(db: Sequelize, env: BenchEnv, running: Running, 
     const nodes = mode === 'netplan' && o.netplanNodes > 0 ? o.netplanNodes : o.nodes;
     results.pipelines.push(
       await runPipeline(db, env, running, {
-        mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
+        mode, nodes, interfaces: o.interfaces, processes: Math.min(o.agentProcesses, nodes), batchSize: o.batchSize, trickleRate: o.trickleRate, trickleSeconds: o.trickleSeconds,
         windowMs: o.windowSeconds * 1000, rootDir, cpuProfDir: o.cpuProfDir,
       }),
     );

@@ -101,6 +101,27 @@ async function detach(event: InterfaceEvent, row: PortRow | undefined, ports: Ag
 }
 
 /**
+ * What a write-back records for `event`: written against the row as read — its spelling of
+ * this node (the event may have used the Kubernetes name) and, for an attach, its
+ * generation (the content is the row's, see staleReason) — so a port that moved keeps the
+ * new node's netplan_success. Without a row, the event's data under `thisNode`'s name.
+ */
+export function appliedData(
+  event: InterfaceEvent,
+  row: PortRow | undefined,
+  thisNode: string,
+  outcome: 'configured' | 'removed',
+  nodeTable: readonly string[],
+): InterfaceEventData {
+  const mine = row?.nodeName != null && (row.nodeName === thisNode || rowOwner(row.nodeName, thisNode, nodeTable).owner === 'this');
+  return {
+    ...event.data,
+    nodeName: mine ? row!.nodeName! : thisNode,
+    generation: row && outcome === 'configured' ? row.generation : event.data.generation,
+  };
+}
+
+/**
  * Writes netplan_success back (only when a row exists and still describes what was
  * applied) and records the outcome in MultiNIC's own table. Returns where the row
  * stands, for the trigger's log line.
@@ -113,15 +134,7 @@ async function writeBack(
   interfaceName: string | null,
   nodeTable: readonly string[],
 ): Promise<string> {
-  // Written against the row as read: its spelling of this node (the event may have used
-  // the Kubernetes name) and, for an attach, its generation (the content is the row's, see
-  // staleReason). Conditional on that: a port that moved keeps the new node's netplan_success.
-  const mine = row?.nodeName != null && (row.nodeName === ports.node.dbName || rowOwner(row.nodeName, ports.node.dbName, nodeTable).owner === 'this');
-  const applied: InterfaceEventData = {
-    ...event.data,
-    nodeName: mine ? row!.nodeName! : ports.node.dbName,
-    generation: row && outcome === 'configured' ? row.generation : event.data.generation,
-  };
+  const applied = appliedData(event, row, ports.node.dbName, outcome, nodeTable);
   const mark = outcome === 'configured' ? ports.store.markConfigured : ports.store.markRemoved;
   const written = row ? await mark.call(ports.store, applied) : false;
   await ports.store.recordOutcome({

@@ -71,7 +71,7 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'log.format', env: 'LOG_FORMAT', default: 'json', doc: '`json` (bunyan) or `text` (one readable line per record).' },
   { path: 'http.port', env: 'HTTP_PORT', default: 8080, doc: 'Health (/healthz, /readyz) and /metrics; 0 picks a free port.' },
   { path: 'http.host', env: 'HTTP_HOST', default: '127.0.0.1', doc: 'Address health and metrics listen on. The deployments pass the pod IP (downward API `status.podIP`): with `hostNetwork` that is the node\'s address, so the tenant NICs MultiNIC configures never expose them; `0.0.0.0` means every interface.' },
-  { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '1s', doc: 'How often the publisher queries for pending rows.' },
+  { path: 'publisher.pollInterval', env: 'PUBLISHER_POLL_INTERVAL', default: '250ms', doc: 'How often the publisher queries for pending rows (one indexed query, whatever the node count).' },
   { path: 'publisher.resendAfter', env: 'PUBLISHER_RESEND_AFTER', default: '60s', doc: 'A row still pending this long after its event is published again, if its node queue then holds no message (the broker may have lost it); otherwise it is looked at again after the same time.' },
   { path: 'publisher.batchSize', env: 'PUBLISHER_BATCH_SIZE', default: 5000, doc: 'Most rows read per poll.' },
   { path: 'publisher.lockName', env: 'PUBLISHER_LOCK_NAME', doc: 'MySQL named lock held by the active publisher replica; by default `multinic-publisher:<DB_NAME>`, one per database (a named lock is server-wide).' },
@@ -86,4 +86,6 @@ export const KEYS: readonly KeySpec[] = [
   { path: 'agent.probes', env: 'AGENT_PROBES', default: 'gateway,api-server,routes', doc: 'Probes run before each apply and required again after it (comma-separated; empty for none): `gateway` (each default gateway answers ping), `api-server` (TCP connect to the Kubernetes API server: KUBERNETES_SERVICE_HOST/PORT in a pod, else the kubeconfig server), `routes` (other interfaces\' routes unchanged).', emptyAllowed: true },
   { path: 'agent.probeTimeout', env: 'AGENT_PROBE_TIMEOUT', default: '5s', doc: 'After an apply, every probe that passed before it must pass again within this time, else the previous configuration is restored and applied.' },
   { path: 'agent.maxRetries', env: 'AGENT_MAX_RETRIES', default: 5, doc: 'In-process retries (with backoff) of a transient failure before the message is requeued.' },
+  { path: 'agent.batchSize', env: 'AGENT_BATCH_SIZE', default: 32, doc: 'Events of the node queue handled together (also the prefetch): one validation, one apply, one Node patch for all; each event still settled on its own. 1 = one at a time.' },
+  { path: 'agent.batchLinger', env: 'AGENT_BATCH_LINGER', default: '5ms', doc: 'How long a batch that is not full waits for more events already on their way before it starts.' },
 ];

@@ -142,6 +142,8 @@ export const ConfigSchema = z.strictObject({
     probes: probeList,
     probeTimeout: duration,
     maxRetries: int(0, 100),
+    batchSize: int(1, 1000),
+    batchLinger: duration,
   }),
 });
 

@@ -7,6 +7,7 @@ import type { InterfaceEventData } from '../events/types.js';
 import {
   INTERFACE_ROW_SELECT,
   interfaceDataFromRow,
+  readInterfaceRows,
   normalizeRow,
   readPortInterfaceRow,
   rowDeleted,
@@ -66,6 +67,20 @@ export class SequelizeInterfaceStore implements InterfaceStore {
   }
 
   /**
+   * The rows of `portIds` in one query (`port_id IN (...)`), by port id. The once-a-minute
+   * read of the kept columns (prepareWrites) runs beside it, not before it: the batch's
+   * writes come after both.
+   */
+  async getPorts(portIds: readonly string[]): Promise<Map<string, PortRow>> {
+    const ids = [...new Set(portIds)];
+    const [, rows] = await Promise.all([
+      this.prepareWrites(),
+      ids.length === 0 ? [] : readInterfaceRows(this.db, { where: 'i.port_id IN (?)', replacements: [ids] }),
+    ]);
+    return new Map(rows.map((r) => [r.port_id, toPortRow(r)]));
+  }
+
+  /**
    * Compare-and-set in one statement: sets netplan_success = 1 where the row is still this
    * port on this node at this generation, not deleted, with the MAC, subnet, address and
    * MTU that were applied, and its subnet still has the applied cidr and network. The
@@ -75,18 +90,37 @@ export class SequelizeInterfaceStore implements InterfaceStore {
    * upper-case IPv6 address), which is then compared as before.
    */
   async markConfigured(applied: InterfaceEventData): Promise<boolean> {
-    const subnetUnchanged = this.subnetUnchanged(applied.subnetId, applied.cidr, applied.networkId);
-    const where: WhereOptions = {
+    if (await this.setFlag(1, this.stillApplied(applied))) return true;
+    return this.markConfiguredAsRead(applied);
+  }
+
+  /**
+   * The batch's compare-and-set: one UPDATE whose WHERE is the OR of every row's
+   * markConfigured condition. When it changed every row, all are done; otherwise (a row
+   * changed meanwhile, one already at 1, a port listed twice, stored text not in canonical
+   * form) each row goes through markConfigured, which is idempotent.
+   */
+  async markConfiguredMany(applied: readonly InterfaceEventData[]): Promise<boolean[]> {
+    if (applied.length === 0) return [];
+    if (applied.length === 1) return [await this.markConfigured(applied[0]!)];
+    const changed = await this.updater.update(this.m.MultiInterface, { netplan_success: 1 }, { [Op.or]: applied.map((a) => this.stillApplied(a)) });
+    if (changed === applied.length) return applied.map(() => true);
+    const out: boolean[] = [];
+    for (const a of applied) out.push(await this.markConfigured(a));
+    return out;
+  }
+
+  /** The row is still this port on this node at this generation, live, with the applied content and subnet. */
+  private stillApplied(applied: InterfaceEventData): WhereOptions {
+    return {
       ...this.appliedVersion(applied),
       deleted_at: null,
       macaddress: applied.macAddress,
       subnet_id: applied.subnetId,
       address: applied.address,
       mtu: applied.mtu,
-      [Op.and]: [subnetUnchanged],
+      [Op.and]: [this.subnetUnchanged(applied.subnetId, applied.cidr, applied.networkId)],
     };
-    if (await this.setFlag(1, where)) return true;
-    return this.markConfiguredAsRead(applied);
   }
 
   /** The read-then-update path, for a row whose stored columns are not byte-equal to the applied data. */
@@ -168,7 +202,33 @@ export class SequelizeInterfaceStore implements InterfaceStore {
    * may land after the new node configured it.
    */
   async recordOutcome(record: PortOutcomeRecord): Promise<void> {
-    const values = {
+    const values = this.stateRow(record);
+    if (record.outcome !== 'removed') {
+      await this.m.PortState.upsert(values);
+      return;
+    }
+    const { port_id: _port, ...changes } = values;
+    const [updated] = await this.m.PortState.update(changes, {
+      where: { port_id: record.portId, [Op.not]: { node_name: { [Op.ne]: record.nodeName }, outcome: 'configured' } },
+    });
+    if (updated === 0) await this.m.PortState.findOrCreate({ where: { port_id: record.portId }, defaults: values });
+  }
+
+  /**
+   * Every record but removals in one `INSERT ... ON DUPLICATE KEY UPDATE`; a port listed
+   * twice keeps its last record. A removal goes through recordOutcome (it must not
+   * overwrite another node's 'configured' record).
+   */
+  async recordOutcomes(records: readonly PortOutcomeRecord[]): Promise<void> {
+    const last = [...new Map(records.map((r) => [r.portId, r])).values()];
+    const upserts = last.filter((r) => r.outcome !== 'removed');
+    const columns = ['node_name', 'generation', 'content_digest', 'outcome', 'interface_name', 'last_error', 'event_id', 'updated_at'] as const;
+    if (upserts.length > 0) await this.m.PortState.bulkCreate(upserts.map((r) => this.stateRow(r)), { updateOnDuplicate: [...columns] });
+    for (const r of last) if (r.outcome === 'removed') await this.recordOutcome(r);
+  }
+
+  private stateRow(record: PortOutcomeRecord) {
+    return {
       port_id: record.portId,
       node_name: record.nodeName,
       generation: record.generation,
@@ -179,15 +239,6 @@ export class SequelizeInterfaceStore implements InterfaceStore {
       event_id: record.eventId,
       updated_at: this.now(),
     };
-    if (record.outcome !== 'removed') {
-      await this.m.PortState.upsert(values);
-      return;
-    }
-    const { port_id: _port, ...changes } = values;
-    const [updated] = await this.m.PortState.update(changes, {
-      where: { port_id: record.portId, [Op.not]: { node_name: { [Op.ne]: record.nodeName }, outcome: 'configured' } },
-    });
-    if (updated === 0) await this.m.PortState.findOrCreate({ where: { port_id: record.portId }, defaults: values });
   }
 
   /**

@@ -22,6 +22,13 @@ export interface ApplyChange {
   rollback: boolean;
 }
 
+/** One file of a candidate configuration: its base name, exact bytes and the interface it configures. */
+export interface CandidateFile {
+  file: string;
+  content: Buffer;
+  iface: ConfiguredInterface;
+}
+
 /** The links one change touched (by MAC in `expect` and `stale`, by name in `changed`), for asking a backend's network daemon whether it is done with them. */
 export interface SettleQuery {
   expect: readonly InterfaceExpectation[];
@@ -55,12 +62,20 @@ export interface HostBackend {
   sameEffect(a: Buffer, b: Buffer): boolean;
   /**
    * Validates the whole configuration as it would be after the change (ours and others'
-   * files, `write` added, `remove` gone) with the backend's own tool; throws HostError
-   * naming the problem. With `nic`, also refuses (ForeignClaimError, assertSoleOwner) when
-   * any other definition in that whole configuration claims the NIC. A backend configured
-   * to skip validation returns at once.
+   * files, `write` and every one of `writes` added, `remove` gone) with the backend's own
+   * tool, in one run; throws HostError naming the problem. A batch passes all its files in
+   * `writes` (and the single one also as `write`). With `nic` and/or `nics`, also refuses
+   * (ForeignClaimError, assertSoleOwner) when any other definition in that whole
+   * configuration claims any of those NICs — a batch passes every NIC it writes in `nics`.
+   * A backend configured to skip validation returns at once.
    */
-  validate(change: { write?: { file: string; content: Buffer; iface: ConfiguredInterface }; remove: readonly string[]; nic?: NicIdentity }): Promise<void>;
+  validate(change: {
+    write?: CandidateFile;
+    writes?: readonly CandidateFile[];
+    remove: readonly string[];
+    nic?: NicIdentity;
+    nics?: readonly NicIdentity[];
+  }): Promise<void>;
   /**
    * Claims of other configurations on each of `nics` in the configuration as it is now (for
    * resync: a claim that appeared after MultiNIC configured the NIC), by `newName`.

@@ -25,14 +25,23 @@ export function expectationOf(iface: ConfiguredInterface): InterfaceExpectation 
  * what the change adds (to delete again if it is rolled back).
  */
 export function addressDelta(previous: readonly ConfiguredInterface[], next: ConfiguredInterface | undefined): { stale: StaleAddresses[]; added: StaleAddresses[] } {
-  const want = next ? { mac: normalizeMac(next.macAddress), addresses: addressesOf(next) } : undefined;
+  return addressDeltaOf(previous, next ? [next] : []);
+}
+
+/**
+ * addressDelta for several interfaces changed together (a batch): `previous` are all the
+ * files the change replaces or removes, `next` all it writes; addresses compare by MAC.
+ */
+export function addressDeltaOf(previous: readonly ConfiguredInterface[], next: readonly ConfiguredInterface[]): { stale: StaleAddresses[]; added: StaleAddresses[] } {
+  const wanted = new Map<string, string[]>();
+  for (const n of next) wanted.set(normalizeMac(n.macAddress), addressesOf(n));
   const stale = previous.map((p) => {
     const mac = normalizeMac(p.macAddress);
-    const keep = want && want.mac === mac ? want.addresses : [];
+    const keep = wanted.get(mac) ?? [];
     return { mac, addresses: addressesOf(p).filter((a) => !keep.includes(a)) };
   }).filter((s) => s.addresses.length > 0);
-  const had = new Set(previous.filter((p) => want && normalizeMac(p.macAddress) === want.mac).flatMap(addressesOf));
-  const added = want ? [{ mac: want.mac, addresses: want.addresses.filter((a) => !had.has(a)) }].filter((s) => s.addresses.length > 0) : [];
+  const had = new Set(previous.filter((p) => wanted.has(normalizeMac(p.macAddress))).map((p) => addressesOf(p).map((a) => `${normalizeMac(p.macAddress)} ${a}`)).flat());
+  const added = [...wanted].map(([mac, addresses]) => ({ mac, addresses: addresses.filter((a) => !had.has(`${mac} ${a}`)) })).filter((s) => s.addresses.length > 0);
   return { stale, added };
 }
 

@@ -1,11 +1,9 @@
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sameContent } from '../model/content.js';
-import type { ConfiguredInterface, HostChange, InterfaceHost } from '../model/ports.js';
+import type { ConfiguredInterface, HostBatchChange, HostBatchResult, HostChange, InterfaceHost } from '../model/ports.js';
 import { HostError } from '../errors/errors.js';
 import type { InterfaceEventData } from '../events/types.js';
 import type { Log } from '../log/logger.js';
-import { configuredInterface } from '../model/configured.js';
 import { INTERFACE_NAME } from '../model/interface-name.js';
 import { createSerializer } from '../lib/serial.js';
 import { assertMayConfigure, type AddressReader } from './addresses.js';
@@ -14,12 +12,13 @@ import type { Kernel, KernelState } from './kernel.js';
 import { addressDelta, expectationOf, KernelGuard } from './kernel-guard.js';
 import { backupOwnedFiles } from './backup.js';
 import { writeFileAtomic } from './files.js';
-import { allocateName } from './naming.js';
+import { applyBatchLocked } from './batch.js';
 import { assertStillOurs, OwnedFileCache, ownedRecord, type OwnedView } from './owned-cache.js';
 import type { NicIdentity } from './ownership.js';
 import { auditOwnership, type ClaimedPort } from './ownership-audit.js';
+import { planAttach, type PlanContext } from './plan-attach.js';
 import { checkOverlap, probeGate, type HostSafety } from './safety.js';
-import { listHostInterfaces, normalizeMac, readDriver, readOperstate, waitForNic, waitForNicName } from './sysfs.js';
+import { normalizeMac, readDriver, readOperstate, waitForNicName } from './sysfs.js';
 import { runTransaction, type TransactionSteps } from './transaction.js';
 
 /** What ManagedHost needs besides its backend, injected so tests run on temp dirs without root. */
@@ -104,6 +103,29 @@ export class ManagedHost implements InterfaceHost {
     return this.locked(() => this.removeLocked(portId));
   }
 
+  /** InterfaceHost.applyBatch: several changes, one validation, one apply, one rollback (src/host/batch.ts). */
+  applyBatch(changes: readonly HostBatchChange[]): Promise<HostBatchResult[]> {
+    return this.locked(async () => {
+      const log = this.deps.log;
+      return applyBatchLocked(
+        {
+          backend: this.backend,
+          view: await this.cache.get(),
+          plan: this.planContext(log),
+          written: this.written,
+          assertReplaceable: (file, current) => this.assertReplaceable(file, current),
+          verifyName: (mac, name) => waitForNicName(this.deps.sysfsNetDir, mac, name, { timeoutMs: this.verifyTimeoutMs, ...this.wait }),
+          guard: this.guard,
+          safety: this.deps.safety,
+          transact: (owned, txLog, change, kernel, steps) => this.transact(owned, txLog, change, kernel, steps),
+          recordChange: (before, written, gone) => this.recordChange(before, written, gone),
+          log,
+        },
+        changes,
+      );
+    });
+  }
+
   listConfigured(): Promise<ConfiguredInterface[]> {
     return this.locked(async () => (await this.cache.get()).owned.map((o) => o.iface));
   }
@@ -137,41 +159,19 @@ export class ManagedHost implements InterfaceHost {
     return { sleep: this.deps.sleep, now: () => this.deps.now().getTime() };
   }
 
+  private planContext(log: Log): PlanContext {
+    const { sysfsNetDir, nicWaitMs } = this.deps;
+    return { backend: this.backend, sysfsNetDir, nicWaitMs, wait: this.wait, written: this.written, guardTakeover: (i, m, o) => this.guardTakeover(i, m, o), log };
+  }
+
   private async configureLocked(data: InterfaceEventData, origin: string): Promise<HostChange> {
     const { sysfsNetDir } = this.deps;
     const { dir } = this.backend;
-    const mac = normalizeMac(data.macAddress);
-    const log = this.deps.log.child({ portId: data.portId, macAddress: mac });
-    const ifname = await waitForNic(sysfsNetDir, mac, { timeoutMs: this.deps.nicWaitMs, ...this.wait });
+    const log = this.deps.log.child({ portId: data.portId, macAddress: normalizeMac(data.macAddress) });
     const view = await this.cache.get();
     const { owned } = view;
-    await this.guardTakeover(ifname, mac, owned);
-
-    // Owned-looking names that are not ours stay reserved: their files are never overwritten.
-    const strangers = view.entries.filter((f) => this.backend.interfaceNameOf(f) !== undefined && !owned.some((o) => o.file === f));
-    const hostNames = (await listHostInterfaces(sysfsNetDir)).filter((n) => n !== ifname);
-    const ownedPairs = owned.map((o) => o.iface);
-    const remembered = [...this.written]
-      .filter(([m, n]) => !ownedPairs.some((o) => normalizeMac(o.macAddress) === m || o.name === n))
-      .map(([macAddress, n]) => ({ macAddress, name: n }));
-    const name = allocateName(mac, [...ownedPairs, ...remembered], [...hostNames, ...strangers.map((f) => this.backend.interfaceNameOf(f)!)]);
-    const iface = configuredInterface({ ...data, macAddress: mac }, name, origin);
-    const content = this.backend.render(iface);
-    const file = this.backend.fileNameFor(name);
-    // Files this change replaces: the port's file under an old name/MAC, or another port's file for this MAC.
-    const replaced = owned.filter((o) => o.file !== file && (o.iface.portId === data.portId || normalizeMac(o.iface.macAddress) === mac));
-    const current = owned.find((o) => o.file === file);
-
-    // The NIC already carrying its name is the proof the file was applied, not just written (a crash in between).
-    if (current && current.iface.portId === data.portId && replaced.length === 0 && ifname === name) {
-      if (current.content.equals(content)) return { name, changed: false };
-      if (this.backend.sameEffect(current.content, content) && sameContent(current.iface, iface)) {
-        // Only MultiNIC's bookkeeping (generation, origin) differs: the system would see no change, so nothing is written.
-        // A content change the rendered file does not show (a DHCP port's subnet CIDR) still rewrites it: the Node shows it.
-        log.debug({ interface: name }, `${this.backend.name} content unchanged; keeping the file as it is`);
-        return { name, changed: false };
-      }
-    }
+    const { mac, ifname, name, iface, content, file, replaced, current, unchanged } = await planAttach(this.planContext(log), view, data, origin);
+    if (unchanged) return { name, changed: false };
 
     // One read of the kernel serves the overlap refusal, the probes and the verification after apply.
     const before = await this.guard.snapshot();
@@ -242,11 +242,16 @@ export class ManagedHost implements InterfaceHost {
 
   /** Refuses to replace a file that is not ours, then has the backend validate the whole candidate configuration. */
   private async validate(iface: ConfiguredInterface, file: string, content: Buffer, replaced: readonly OwnedFile[], owned: OwnedFile | undefined, nic: NicIdentity): Promise<void> {
+    await this.assertReplaceable(file, owned);
+    await this.backend.validate({ write: { file, content, iface }, remove: replaced.map((o) => o.file), nic });
+  }
+
+  /** Refuses to write `file` when it exists and is not a regular file of ours (`owned` is our record of it). */
+  private async assertReplaceable(file: string, owned: OwnedFile | undefined): Promise<void> {
     const target = join(this.backend.dir, file);
     const existing = await lstat(target).catch(() => undefined);
     if (existing && !existing.isFile()) throw new HostError(`${target} exists and is not a regular file; MultiNIC will not replace it`);
     if (existing && !owned) throw new HostError(`${target} exists but is not a MultiNIC file; MultiNIC will not replace it`);
-    await this.backend.validate({ write: { file, content, iface }, remove: replaced.map((o) => o.file), nic });
   }
 
   /**

@@ -75,15 +75,24 @@ export interface PortOutcomeRecord {
 /** Database access of the agent. */
 export interface InterfaceStore {
   getPort(portId: string): Promise<PortRow | undefined>;
+  /** The rows of these ports in one query, by port id; a port with no row is absent from the map. */
+  getPorts(portIds: readonly string[]): Promise<Map<string, PortRow>>;
   /**
    * Sets netplan_success = 1 only if the row still describes `applied` (same node,
    * generation, MAC, subnet, address, MTU, not deleted), without moving modified_at.
    * Returns false when the row changed meanwhile (a newer event will follow).
    */
   markConfigured(applied: InterfaceEventData): Promise<boolean>;
+  /**
+   * markConfigured for a batch: one statement when every row still describes what was
+   * applied, otherwise each row on its own. One result per item, in order.
+   */
+  markConfiguredMany(applied: readonly InterfaceEventData[]): Promise<boolean[]>;
   /** Sets netplan_success = 0 on a deleted row of this node/generation; false when it is live again. */
   markRemoved(data: InterfaceEventData): Promise<boolean>;
   recordOutcome(record: PortOutcomeRecord): Promise<void>;
+  /** recordOutcome for several ports in one statement (a batch's outcomes); a port listed twice keeps its last record. */
+  recordOutcomes(records: readonly PortOutcomeRecord[]): Promise<void>;
   /** Throws on any query failure; never answers "no rows" for an error. */
   listNodePorts(nodeName: string): Promise<NodePorts>;
   /** attached_node_name of every live node_table row (resolved with the identity rule by callers). Throws on a query failure. */
@@ -97,6 +106,18 @@ export interface HostChange {
   changed: boolean;
 }
 
+/** One change of a host batch, in the order the events came. */
+export type HostBatchChange =
+  | { op: 'configure'; data: InterfaceEventData; origin: string }
+  | { op: 'remove'; portId: string };
+
+/**
+ * What became of one change of a batch: done (as `configure` / `remove` would return), or
+ * failed alone before anything was applied (its NIC did not appear, a file that is not
+ * ours, a NIC owned by someone else), while the rest of the batch went ahead.
+ */
+export type HostBatchResult = { ok: true; name: string | null; changed: boolean } | { ok: false; error: unknown };
+
 /** The host side: NIC lookup by MAC, netplan files, apply, verify, roll back. */
 export interface InterfaceHost {
   /**
@@ -107,6 +128,16 @@ export interface InterfaceHost {
   configure(data: InterfaceEventData, origin: string): Promise<HostChange>;
   /** Removes this port's file (only MultiNIC's own), applies and verifies; no-op when absent. */
   remove(portId: string): Promise<{ name: string | null; changed: boolean }>;
+  /**
+   * Several changes as one: each planned in order against the configuration the previous
+   * ones leave, then one candidate configuration, one validation, one apply, one
+   * verification and, on failure, one rollback of them all. Returns one result per
+   * change, in order; a change that fails in planning fails alone. Throws when the shared
+   * validation, apply or verification fails (nothing of the batch stays applied); the
+   * caller then splits the batch to find the change at fault. Hosts without it are
+   * driven one change at a time (src/agent/host-batch.ts).
+   */
+  applyBatch?(changes: readonly HostBatchChange[]): Promise<HostBatchResult[]>;
   /** Every interface configured by MultiNIC's own files on this host. */
   listConfigured(): Promise<ConfiguredInterface[]>;
   /** Forgets any cached view of the host so the next call reads it from disk (resync calls it). */

@@ -20,6 +20,7 @@ import { createIntervalTrigger, type IntervalTrigger } from '../runtime/interval
 import { startQueueTrigger, type QueueTrigger } from '../runtime/queue-trigger.js';
 import { recordFailure } from '../agent/failure.js';
 import { handleInterfaceEvent } from '../agent/handler.js';
+import { handleInterfaceEvents } from '../agent/batch-handler.js';
 import { resolveNodeName, type ResolvedNodeName } from '../agent/node-name.js';
 import { unknownNodeMessage } from '../agent/node-suggest.js';
 import type { AgentPorts, InterfaceHost, NodeEventRecorder, NodePatcher } from '../model/ports.js';
@@ -223,6 +224,21 @@ export async function startAgent({ config, log, registry, overrides = {}, signal
         const e = eventForOutcome(event, outcome);
         if (e) await recordNodeEvent(recorder, kubeName, e, eventLog);
         return outcome;
+      },
+      batch: {
+        handler: async (items) => {
+          const results = await handleInterfaceEvents(items.map((i) => i.message), ports);
+          for (const [n, r] of results.entries()) {
+            if (!r.ok) continue;
+            const event = items[n]!.message;
+            observeRowToConfigured(metrics, event, r.value);
+            const e = eventForOutcome(event, r.value);
+            if (e) await recordNodeEvent(recorder, kubeName, e, ports.log);
+          }
+          return results;
+        },
+        size: config.agent.batchSize,
+        lingerMs: config.agent.batchLinger,
       },
       onFinalFailure: async (event, err, eventLog) => {
         await recordNodeEvent(recorder, kubeName, eventForFailure(event, err), eventLog);

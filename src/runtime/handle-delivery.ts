@@ -148,37 +148,63 @@ async function giveBack<E>(d: Delivery, ctx: DeliveryContext<E, HandlerResult>, 
   }
 }
 
+/** A message that parsed, with what every later step needs. */
+export interface ParsedDelivery<E> {
+  d: Delivery;
+  message: E;
+  /** Child logger with the message's fields. */
+  log: Log;
+  /** The observer's label (`kindOf`). */
+  kind: string;
+}
+
 /**
- * Takes one message from arrival to settlement, and is the only place a failure is
- * logged: parse and validate (invalid: dead-letter with the reason, then ack — nothing
- * reaches the handler); run the handler; on a transient failure retry in process with
- * backoff up to `maxRetries`, then requeue so the broker's delivery limit bounds it; on a
- * permanent one record the failure, dead-letter with the reason, then ack. Acknowledges
- * last. Never throws.
+ * Parses and validates one message; an invalid one is dead-lettered with the reason and
+ * acked (nothing reaches a handler) and undefined is returned. Never throws.
  */
-export async function handleDelivery<E, R extends HandlerResult>(d: Delivery, ctx: DeliveryContext<E, R>): Promise<void> {
-  const fromHeaders = ctx.log.child({
-    eventId: headerText(d.messageId) ?? null,
-    node: headerText(d.headers[Header.Node]) ?? ctx.node,
-    portId: headerText(d.headers[Header.Port]) ?? null,
-    deliveryCount: d.deliveryCount,
-  });
+export async function parseDelivery<E, R extends HandlerResult>(d: Delivery, ctx: DeliveryContext<E, R>): Promise<ParsedDelivery<E> | undefined> {
   let message: E;
   try {
     message = ctx.parse(d.content);
   } catch (err) {
+    const fromHeaders = ctx.log.child({
+      eventId: headerText(d.messageId) ?? null,
+      node: headerText(d.headers[Header.Node]) ?? ctx.node,
+      portId: headerText(d.headers[Header.Port]) ?? null,
+      deliveryCount: d.deliveryCount,
+    });
     await deadLetterInvalid(d, ctx.observer, err, fromHeaders);
-    return;
+    return undefined;
   }
-  const log = ctx.log.child({ ...ctx.fieldsOf(message), deliveryCount: d.deliveryCount });
-  const kind = ctx.kindOf(message);
+  return { d, message, log: ctx.log.child({ ...ctx.fieldsOf(message), deliveryCount: d.deliveryCount }), kind: ctx.kindOf(message) };
+}
+
+/** Acks a handled message, tells the observer and logs its outcome: the one success line. */
+export function settleHandled<E, R extends HandlerResult>(p: ParsedDelivery<E>, ctx: DeliveryContext<E, R>, outcome: R, attempts: number, extra: Record<string, unknown> = {}): void {
+  const acked = trySettle(p.d, 'ack');
+  ctx.observer?.settled?.({ kind: p.kind, outcome: outcome.result });
+  const fields = { ...outcome, attempts, ...extra };
+  if (acked) p.log.info(fields, 'event handled');
+  else p.log.warn({ ...fields, note: CHANNEL_GONE }, 'event handled');
+}
+
+/**
+ * Runs the handler for one parsed message until it is settled: on a transient failure
+ * retry in process with backoff up to `maxRetries`, then requeue so the broker's delivery
+ * limit bounds it; on a permanent one record the failure, dead-letter with the reason,
+ * then ack; on success ack. `firstError` is the failure of a first attempt made elsewhere
+ * (the message's batch): it counts as attempt 1 and is classified as such. Never throws.
+ */
+export async function runSingle<E, R extends HandlerResult>(p: ParsedDelivery<E>, ctx: DeliveryContext<E, R>, firstError?: { error: unknown }): Promise<void> {
+  const { d, message, log, kind } = p;
   for (let attempt = 0; ; attempt++) {
     const started = performance.now();
     let outcome: R;
     try {
+      if (attempt === 0 && firstError) throw firstError.error;
       outcome = await ctx.handler(message, log);
     } catch (err) {
-      ctx.observer?.attempted?.({ kind, ok: false, seconds: (performance.now() - started) / 1000 });
+      if (!(attempt === 0 && firstError)) ctx.observer?.attempted?.({ kind, ok: false, seconds: (performance.now() - started) / 1000 });
       if (classify(err) === Verdict.DeadLetter) return deadLetterPermanent(d, ctx, message, err, log, kind, attempt + 1);
       if (attempt >= ctx.maxRetries || ctx.stopping() || !d.isOpen()) return giveBack(d, ctx, message, err, log, kind, attempt + 1);
       const delayMs = ctx.backoff(attempt);
@@ -188,11 +214,20 @@ export async function handleDelivery<E, R extends HandlerResult>(d: Delivery, ct
       continue;
     }
     ctx.observer?.attempted?.({ kind, ok: true, seconds: (performance.now() - started) / 1000 });
-    const acked = trySettle(d, 'ack');
-    ctx.observer?.settled?.({ kind, outcome: outcome.result });
-    const fields = { ...outcome, attempts: attempt + 1 };
-    if (acked) log.info(fields, 'event handled');
-    else log.warn({ ...fields, note: CHANNEL_GONE }, 'event handled');
+    settleHandled(p, ctx, outcome, attempt + 1);
     return;
   }
+}
+
+/**
+ * Takes one message from arrival to settlement, and is the only place a failure is
+ * logged: parse and validate (invalid: dead-letter with the reason, then ack — nothing
+ * reaches the handler); run the handler; on a transient failure retry in process with
+ * backoff up to `maxRetries`, then requeue so the broker's delivery limit bounds it; on a
+ * permanent one record the failure, dead-letter with the reason, then ack. Acknowledges
+ * last. Never throws.
+ */
+export async function handleDelivery<E, R extends HandlerResult>(d: Delivery, ctx: DeliveryContext<E, R>): Promise<void> {
+  const parsed = await parseDelivery(d, ctx);
+  if (parsed) await runSingle(parsed, ctx);
 }

@@ -8,6 +8,7 @@ import { createSerializer, type Serializer } from '../lib/serial.js';
 import type { Log } from '../log/logger.js';
 import { backoffDelay } from './backoff.js';
 import { publishDeadLetter } from './dead-letter.js';
+import { handleDeliveries, type BatchOptions } from './handle-batch.js';
 import { handleDelivery, type Delivery, type DeliveryContext, type HandlerResult, type MessageHandling } from './handle-delivery.js';
 import type { DeliveryObserver } from './observer.js';
 
@@ -42,6 +43,12 @@ export interface QueueTriggerOptions<E, R extends HandlerResult> extends Message
    * work uses (the agent's resync) so the two never interleave; default a new one.
    */
   serialize?: Serializer;
+  /**
+   * Batch mode (src/runtime/handle-batch.ts): prefetch `size`, and hand what is already
+   * waiting (up to `size`) to `handler` together; each message is still settled on its
+   * own. Absent, or size 1: one message at a time, prefetch 1.
+   */
+  batch?: BatchOptions<E, R>;
 }
 
 export interface QueueTrigger {
@@ -58,6 +65,10 @@ interface ChannelState {
   ch: ConfirmChannel;
   open: boolean;
   consumerTag?: string;
+  /** Batch mode: delivered messages not yet taken by a batch. */
+  waiting: Delivery[];
+  /** Batch mode: a drain is queued on the serializer and has not started taking yet. */
+  drainQueued: boolean;
 }
 
 /** How long after losing its channel (with the connection still up) the trigger forces a reconnect. */
@@ -69,8 +80,9 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * Consumes one node's queue and runs the handler for each event, one at a time, in
- * order. The channel's setup (declare the contract's exchanges and the node queue with
- * the shared arguments, prefetch 1, consume) is idempotent and re-runs on every
+ * order (or, in batch mode, the batch handler for the events already waiting, each still
+ * settled on its own). The channel's setup (declare the contract's exchanges and the node queue with
+ * the shared arguments, prefetch 1 or the batch size, consume) is idempotent and re-runs on every
  * reconnect, so a broker restart or a cut connection heals by itself. Every message is
  * settled on the channel it arrived on; what happens to it is decided in
  * `handleDelivery`. Does not wait for the broker: `consuming()` says when it is served.
@@ -152,8 +164,24 @@ export async function startQueueTrigger<E, R extends HandlerResult>(opts: QueueT
     throw err;
   };
 
+  const batch = opts.batch && opts.batch.size > 1 ? opts.batch : undefined;
+  // Batch mode: one drain at a time takes whatever is waiting (after a short linger when
+  // the batch is not full) and handles it; messages arriving meanwhile queue the next.
+  const drain = async (state: ChannelState, b: BatchOptions<E, R>): Promise<void> => {
+    if (state.waiting.length < b.size && b.lingerMs > 0) await ctx.sleep(b.lingerMs);
+    state.drainQueued = false;
+    const taken = state.waiting.splice(0, b.size).filter((d) => d.isOpen());
+    if (state.waiting.length > 0) queueDrain(state, b);
+    await handleDeliveries(taken, ctx, b.handler);
+  };
+  const queueDrain = (state: ChannelState, b: BatchOptions<E, R>) => {
+    if (state.drainQueued) return;
+    state.drainQueued = true;
+    serialize(() => drain(state, b)).catch((err: unknown) => log.error({ queue, err }, 'unexpected failure while handling a batch'));
+  };
+
   const setup = async (ch: ConfirmChannel): Promise<void> => {
-    const state: ChannelState = { ch, open: true };
+    const state: ChannelState = { ch, open: true, waiting: [], drainQueued: false };
     current = state;
     ch.on('error', (err: Error) => log.warn({ queue, reason: reasonOf(err) }, 'AMQP channel error'));
     ch.on('close', () => {
@@ -165,12 +193,17 @@ export async function startQueueTrigger<E, R extends HandlerResult>(opts: QueueT
     if (declareExchanges) await declareCore(ch);
     else await checkSharedExchanges(ch);
     await declareOwnQueue(state);
-    await ch.prefetch(1);
+    await ch.prefetch(batch?.size ?? 1);
     const { consumerTag } = await ch.consume(queue, (msg) => {
       if (msg === null) {
         // The broker cancelled us (queue deleted): nothing else will bring the consumer back.
         state.consumerTag = undefined;
         recoverLater(state, 'consumer cancelled by the broker');
+        return;
+      }
+      if (batch) {
+        state.waiting.push(deliveryOf(state, msg));
+        queueDrain(state, batch);
         return;
       }
       serialize(() => handleDelivery(deliveryOf(state, msg), ctx)).catch((err: unknown) =>

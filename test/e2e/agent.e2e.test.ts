@@ -10,20 +10,13 @@ import { EventType } from '../../src/events/types.js';
 import { Annotations, Labels } from '../../src/kube/patch.js';
 import type { RunningPublisher } from '../../src/roots/publisher.js';
 import { start as startKube, type FakeKubeApi } from '../helpers/fake-kube-api.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/mariadb.js';
+import { AGENT_GRANTS, createTestDatabase, type TestDatabase } from '../helpers/mariadb.js';
 import { createTestVhost, type TestVhost } from '../helpers/rabbitmq.js';
 import { waitFor } from '../helpers/wait.js';
 import { Lab } from '../lab/index.js';
 import { startSandboxPublisher, stopAll, type SandboxEnv } from './harness.js';
 import { LabAgent } from './lab-agent.js';
 
-const AGENT_GRANTS = [
-  'GRANT SELECT ON {db}.multi_subnet TO {user}',
-  'GRANT SELECT ON {db}.node_table TO {user}',
-  'GRANT SELECT, UPDATE (netplan_success) ON {db}.multi_interface TO {user}',
-  'GRANT SELECT ON {db}.cr_state TO {user}',
-  'GRANT SELECT, INSERT, UPDATE ON {db}.multinic_port_state TO {user}',
-];
 const N1 = 'worker-node-1';
 /** Kubernetes calls node 2 `worker-node-2`; the database calls it by FQDN. */
 const N2_KUBE = 'worker-node-2';

@@ -6,6 +6,8 @@ import type { InterfaceEventData } from '../../src/events/types.js';
 import type {
   AgentPorts,
   ConfiguredInterface,
+  HostBatchChange,
+  HostBatchResult,
   HostChange,
   InterfaceHost,
   InterfaceStore,
@@ -55,8 +57,27 @@ export class FakeStore implements InterfaceStore {
     return r && structuredClone(r);
   }
 
+  async getPorts(portIds: readonly string[]): Promise<Map<string, PortRow>> {
+    this.enter('getPorts');
+    const out = new Map<string, PortRow>();
+    for (const id of portIds) {
+      const r = this.rows.get(id);
+      if (r) out.set(id, structuredClone(r));
+    }
+    return out;
+  }
+
   async markConfigured(applied: InterfaceEventData): Promise<boolean> {
     this.enter('markConfigured');
+    return this.configuredNow(applied);
+  }
+
+  async markConfiguredMany(applied: readonly InterfaceEventData[]): Promise<boolean[]> {
+    this.enter('markConfiguredMany');
+    return applied.map((a) => this.configuredNow(a));
+  }
+
+  private configuredNow(applied: InterfaceEventData): boolean {
     const r = this.rows.get(applied.portId);
     if (!r || r.deleted || r.nodeName !== applied.nodeName || r.generation !== applied.generation || isInvalid(r.data)) return false;
     if (!sameContent(r.data, applied)) return false;
@@ -77,6 +98,15 @@ export class FakeStore implements InterfaceStore {
     this.outcomes.push(record);
     const r = this.rows.get(record.portId);
     if (r) r.lastFailure = record.outcome === 'failed' ? { generation: record.generation, error: record.lastError ?? '' } : null;
+  }
+
+  async recordOutcomes(records: readonly PortOutcomeRecord[]): Promise<void> {
+    this.enter('recordOutcomes');
+    for (const r of records) {
+      this.outcomes.push(r);
+      const row = this.rows.get(r.portId);
+      if (row) row.lastFailure = r.outcome === 'failed' ? { generation: r.generation, error: r.lastError ?? '' } : null;
+    }
   }
 
   /** Rows of this node under the identity rule, as the real store answers (names fitting several nodes in `unaccounted`). */
@@ -107,6 +137,10 @@ export class FakeHost implements InterfaceHost {
   reads: string[] = [];
   /** When set, configure() throws it (after nothing was changed, as a rollback leaves it). */
   configureError: Error | undefined;
+  /** Sizes of the batches applyBatch was given. */
+  batches: number[] = [];
+  /** Ports whose change fails alone in applyBatch, with the error. */
+  failPorts = new Map<string, Error>();
   private nextIndex = 0;
   private names = new Map<string, string>();
 
@@ -140,6 +174,24 @@ export class FakeHost implements InterfaceHost {
     this.configured.delete(portId);
     this.applies++;
     return { name: existing.name, changed: true };
+  }
+
+  /** Each change as configure / remove would make it, but one apply for the batch (ManagedHost's contract); `failPorts` fail alone. */
+  async applyBatch(changes: readonly HostBatchChange[]): Promise<HostBatchResult[]> {
+    this.batches.push(changes.length);
+    const before = this.applies;
+    const results: HostBatchResult[] = [];
+    for (const c of changes) {
+      try {
+        const portId = c.op === 'configure' ? c.data.portId : c.portId;
+        if (this.failPorts.has(portId)) throw this.failPorts.get(portId);
+        results.push({ ok: true, ...(c.op === 'configure' ? await this.configure(c.data, c.origin) : await this.remove(c.portId)) });
+      } catch (error) {
+        results.push({ ok: false, error });
+      }
+    }
+    if (this.applies > before) this.applies = before + 1;
+    return results;
   }
 
   async listConfigured(): Promise<ConfiguredInterface[]> {

@@ -63,7 +63,7 @@ function versions(): string {
  * with one node per simulated node, each with LAB_INTERFACES hot-plugged veth NICs carrying
  * the fixture's MACs; the agents' real parts in agent processes on the host, acting on their
  * lab node (its /etc/netplan, its sysfs, the real `netplan generate`, the real `netplan apply`
- * inside it, counted and timed); the real publisher process with its default 1 s poll.
+ * inside it, counted and timed); the real publisher process with its default poll (250 ms).
  * Scenarios, on separate nodes of one lab, one after another:
  * - `idle single attach`: `singles` rows for node 0, each written once the previous one is in
  *   the kernel and the node has idled 1 s;
@@ -75,7 +75,7 @@ export async function runLabPhase(
   db: Sequelize,
   env: BenchEnv,
   running: Running,
-  o: { singles: number; burstNodes: number; rootDir: string; processes: number },
+  o: { singles: number; burstNodes: number; rootDir: string; processes: number; batchSize: number },
 ): Promise<LabFigures> {
   const total = 2 + o.burstNodes;
   phase(`lab: real NICs, real netplan apply: ${o.singles} single attaches on an idle node, a burst of ${LAB_INTERFACES} on one node, ${o.burstNodes} nodes x ${LAB_INTERFACES}`);
@@ -104,7 +104,7 @@ export async function runLabPhase(
       places[n] = { netplanDir: node.netplanDir, sysfsNetDir: node.sysfsNetDir, applyCommand: node.applyCommand, enterCommand: node.enterCommand };
     });
     fleet = await AgentFleet.start({
-      db: env.users.agent, amqpUrl: env.vhost.url, nodes: total, interfaces: LAB_INTERFACES, processes: Math.min(o.processes, total), mode: 'netplan',
+      db: env.users.agent, amqpUrl: env.vhost.url, nodes: total, interfaces: LAB_INTERFACES, processes: Math.min(o.processes, total), mode: 'netplan', batchSize: o.batchSize,
       rootDir: o.rootDir, logFile: join(o.rootDir, 'agents-lab.log'), lab: places,
     });
     running.fleet = fleet;
@@ -116,7 +116,7 @@ export async function runLabPhase(
     const target = (n: number, j: number): KernelTarget => ({ node: nodes[n]!, mac: mac(n, j), cidr: `${address(n, j)}/${cidr(j).split('/')[1]}` });
     const scenarios: LabScenarioFigures[] = [];
 
-    // Idle single attaches: each row alone, on an idle node, with the default 1 s poll.
+    // Idle single attaches: each row alone, on an idle node, with the default poll (250 ms).
     {
       const samples: Array<{ spec: RowSpec; commit: number }> = [];
       const t0 = Date.now();

@@ -3,7 +3,7 @@ import type { Sequelize } from 'sequelize';
 import { startPublisherProcess } from '../cli-process.js';
 import { measureQps, readCounters, queriesPerSecond } from '../counters.js';
 import type { BenchEnv } from '../env.js';
-import { changeKey, portId } from '../fixture.js';
+import { changeKey, nodeName, portId } from '../fixture.js';
 import { AgentFleet, type FleetMemory } from '../fleet.js';
 import type { ApplyMode } from '../options.js';
 import { phase, Progress } from '../progress.js';
@@ -22,6 +22,8 @@ export interface LoadFigures {
   publisherQps: number;
   /** Agent statements per configured interface (all agents' DB user, during this load). */
   agentStatementsPerInterface: number;
+  /** Applies each node ran during this load (netplan apply, here the sandbox apply): mean and most. */
+  appliesPerNode: { mean: number; max: number };
 }
 
 export interface PipelineFigures {
@@ -29,6 +31,7 @@ export interface PipelineFigures {
   nodes: number;
   interfaces: number;
   agentProcesses: number;
+  batchSize: number;
   agentStartToConsumingMs: LatencySummary;
   agentMemoryIdle: FleetMemory;
   agentMemoryPeak: FleetMemory;
@@ -60,11 +63,11 @@ export async function runPipeline(
   db: Sequelize,
   env: BenchEnv,
   running: Running,
-  o: { mode: ApplyMode; nodes: number; interfaces: number; processes: number; trickleRate: number; trickleSeconds: number; windowMs: number; rootDir: string; cpuProfDir?: string },
+  o: { mode: ApplyMode; nodes: number; interfaces: number; processes: number; batchSize: number; trickleRate: number; trickleSeconds: number; windowMs: number; rootDir: string; cpuProfDir?: string },
 ): Promise<PipelineFigures> {
   phase(`MultiNIC pipeline, apply mode "${o.mode}": ${o.nodes} nodes x ${o.interfaces} interfaces, agents in ${o.processes} processes`);
   const fleet = await AgentFleet.start({
-    db: env.users.agent, amqpUrl: env.vhost.url, nodes: o.nodes, interfaces: o.interfaces, processes: o.processes, mode: o.mode,
+    db: env.users.agent, amqpUrl: env.vhost.url, nodes: o.nodes, interfaces: o.interfaces, processes: o.processes, mode: o.mode, batchSize: o.batchSize,
     rootDir: o.rootDir, cpuProfDir: o.cpuProfDir, logFile: join(o.rootDir, `agents-${o.mode}.log`),
   });
   running.fleet = fleet;
@@ -86,11 +89,16 @@ export async function runPipeline(
     const load = async (label: string, write: () => Promise<Array<{ key: string; commit: number }>>, timeoutMs: number) => {
       const pubBefore = await readCounters(env.admin, env.users.publisher.user);
       const agentBefore = await readCounters(env.admin, env.users.agent.user);
+      const appliesBefore = fleet.appliesByNode();
       const t0 = Date.now();
       const changes = await write();
       const bar = new Progress(label, changes.length);
       const ok = await fleet.waitFor(changes.map((c) => c.key), timeoutMs, (d) => bar.update(d));
       bar.done(ok ? '' : '(timed out)');
+      // The applies are sampled every 250 ms: wait for one more sample after the last write-back.
+      await sleep(400);
+      const appliesAfter = fleet.appliesByNode();
+      const perNode = Array.from({ length: o.nodes }, (_, n) => (appliesAfter.get(nodeName(n)) ?? 0) - (appliesBefore.get(nodeName(n)) ?? 0));
       const pubAfter = await readCounters(env.admin, env.users.publisher.user);
       const agentAfter = await readCounters(env.admin, env.users.agent.user);
       const rec = new LatencyRecorder();
@@ -113,6 +121,7 @@ export async function runPipeline(
         durationMs: last - first,
         publisherQps: queriesPerSecond(pubBefore, pubAfter, Date.now() - t0),
         agentStatementsPerInterface: configured ? Math.round((agentStatements / configured) * 10) / 10 : 0,
+        appliesPerNode: { mean: Math.round((perNode.reduce((a, b) => a + b, 0) / o.nodes) * 10) / 10, max: Math.max(...perNode) },
       };
     };
     const burst = await load(
@@ -148,7 +157,7 @@ export async function runPipeline(
     await sleep(1_500);
     const idle = await measureQps(env.admin, env.users.publisher.user, o.windowMs);
     return {
-      mode: o.mode, nodes: o.nodes, interfaces: o.interfaces, agentProcesses: o.processes,
+      mode: o.mode, nodes: o.nodes, interfaces: o.interfaces, agentProcesses: o.processes, batchSize: o.batchSize,
       agentStartToConsumingMs: startup.summary(), agentMemoryIdle, agentMemoryPeak,
       burst, trickle: { ...trickle, ratePerSecond: o.trickleRate },
       publisherIdleQps: idle.qps,

@@ -13,7 +13,7 @@ export function registerPublisher(program: Command): void {
   program
     .command('publisher')
     .description('publish one event per pending interface row to its node queue (one active replica, the others stand by)')
-    .option('--poll-interval <duration>', 'how often to query for pending rows (PUBLISHER_POLL_INTERVAL, default 1s)')
+    .option('--poll-interval <duration>', 'how often to query for pending rows (PUBLISHER_POLL_INTERVAL, default 250ms)')
     .option('--resend-after <duration>', 'publish a still-pending row again after this long (PUBLISHER_RESEND_AFTER, default 60s)')
     .option('--batch-size <n>', 'most rows read per poll (PUBLISHER_BATCH_SIZE, default 5000)')
     .option('--http-port <port>', 'health and metrics port, 0 for a free one (HTTP_PORT, default 8080)')

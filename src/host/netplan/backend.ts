@@ -83,14 +83,18 @@ export function createNetplanBackend(options: NetplanBackendOptions): HostBacken
     readOwned: () => readOwnedFiles(netplanDir),
     render: (iface) => Buffer.from(renderInterface(iface)),
     sameEffect: (a, b) => netplanBody(a) === netplanBody(b),
-    async validate({ write, remove, nic }) {
+    async validate({ write, writes = [], remove, nic, nics = [] }) {
       if (generateCommand === '') return;
       const files = await readAllYaml(netplanDir);
       for (const file of remove) files.delete(file);
-      if (write) files.set(write.file, write.content);
+      const all = write && !writes.includes(write) ? [write, ...writes] : writes;
+      for (const w of all) files.set(w.file, w.content);
       const { networkd } = await validateWithNetplan({ generateCommand, files, tmpDir });
-      if (write) checkGenerated(write.iface, networkd);
-      if (nic) assertSoleOwner(nic, netplanClaims(networkd, files, netplanDir, nic));
+      for (const w of all) checkGenerated(w.iface, networkd);
+      // Every NIC of the change, judged on the one generated output: a batch is no exemption.
+      for (const n of nic && !nics.includes(nic) ? [nic, ...nics] : nics) {
+        assertSoleOwner(n, netplanClaims(networkd, files, netplanDir, n));
+      }
       validated = { files, networkd };
     },
     async claims(nics) {

@@ -83,30 +83,35 @@ export function createNetworkManagerBackend(options: NetworkManagerBackendOption
     render: (iface) => Buffer.from(renderKeyfile(iface)),
     sameEffect: (a, b) => keyfileBody(a) === keyfileBody(b),
     claims,
-    async validate({ write }) {
+    async validate({ write, writes = [] }) {
       // Removing a keyfile needs no check: NM deactivates the profile on reload.
-      if (!write) return;
-      const mac = normalizeMac(write.iface.macAddress);
-      const nic = { mac, currentName: (await findNicByMac(sysfsNetDir, mac)) ?? write.iface.name, newName: write.iface.name };
-      const found = await readNmClaims(sources, nic);
-      if (found.length > 0) {
-        // One owner per NIC (docs/DESIGN.md "Never fight another owner"): two profiles for one NIC fight on every activation.
-        const named = found.map((c) => `${c.files.join(', ')} (${c.definition}) ${c.how}`).join('; ');
-        throw new HostError(`refusing ${nic.currentName} (MAC ${mac}) as ${nic.newName}: another NetworkManager profile claims it: ${named}`);
-      }
-      if (!offline) return;
-      let stdout: string;
-      try {
-        ({ stdout } = await run([...nmcliCommand, '--offline', 'connection', 'modify'], { timeoutMs: applyTimeoutMs, log, input: keyfileBody(write.content) }));
-      } catch (err) {
-        if (err instanceof CommandFailedError && /offline/i.test(err.stderrTail) && /unknown|invalid|not support/i.test(err.stderrTail)) {
-          offline = false;
-          log.warn({ err }, 'this nmcli has no --offline (NetworkManager < 1.40): keyfiles are checked only by loading them');
-          return;
+      // A batch's every keyfile gets the checks of a single one: claims on its NIC, then NetworkManager's reader.
+      const files = write && !writes.includes(write) ? [write, ...writes] : writes;
+      for (const file of files) {
+        const mac = normalizeMac(file.iface.macAddress);
+        const nic = { mac, currentName: (await findNicByMac(sysfsNetDir, mac)) ?? file.iface.name, newName: file.iface.name };
+        const found = await readNmClaims(sources, nic);
+        if (found.length > 0) {
+          // One owner per NIC (docs/DESIGN.md "Never fight another owner"): two profiles for one NIC fight on every activation.
+          const named = found.map((c) => `${c.files.join(', ')} (${c.definition}) ${c.how}`).join('; ');
+          throw new HostError(`refusing ${nic.currentName} (MAC ${mac}) as ${nic.newName}: another NetworkManager profile claims it: ${named}`);
         }
-        throw err;
       }
-      checkNormalised(write.iface, stdout);
+      for (const file of files) {
+        if (!offline) return;
+        let stdout: string;
+        try {
+          ({ stdout } = await run([...nmcliCommand, '--offline', 'connection', 'modify'], { timeoutMs: applyTimeoutMs, log, input: keyfileBody(file.content) }));
+        } catch (err) {
+          if (err instanceof CommandFailedError && /offline/i.test(err.stderrTail) && /unknown|invalid|not support/i.test(err.stderrTail)) {
+            offline = false;
+            log.warn({ err }, 'this nmcli has no --offline (NetworkManager < 1.40): keyfiles are checked only by loading them');
+            return;
+          }
+          throw err;
+        }
+        checkNormalised(file.iface, stdout);
+      }
     },
     async apply(applyLog: Log) {
       const started = Date.now();

@@ -5,16 +5,7 @@ import { SequelizeInterfaceStore } from '../../../src/db/interface-store.js';
 import { createSequelize, migrate, seed, SEED } from '../../../src/db/index.js';
 import { isInvalid } from '../../../src/events/network.js';
 import type { InterfaceEventData } from '../../../src/events/types.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
-
-/** The agent's grants from deploy/sql/users.sql: the store must work with nothing more. */
-const AGENT_GRANTS = [
-  'GRANT SELECT ON {db}.multi_subnet TO {user}',
-  'GRANT SELECT ON {db}.node_table TO {user}',
-  'GRANT SELECT, UPDATE (netplan_success) ON {db}.multi_interface TO {user}',
-  'GRANT SELECT ON {db}.cr_state TO {user}',
-  'GRANT SELECT, INSERT, UPDATE ON {db}.multinic_port_state TO {user}',
-];
+import { AGENT_GRANTS, createTestDatabase, type TestDatabase } from '../../helpers/mariadb.js';
 
 const NODE = SEED.nodes[0].attached_node_name;
 const PORT: string = SEED.interfaces[1].port_id; // pending IPv4 row of node 1
@@ -132,6 +123,82 @@ describe('SequelizeInterfaceStore (real MariaDB, agent grants only)', () => {
     expect((await store.listNodePorts(NODE)).rows.find((r) => r.portId === PORT)!.lastFailure).to.equal(null);
     const [state] = await t.sequelize.query<Record<string, unknown>>('SELECT * FROM multinic_port_state', { type: QueryTypes.SELECT });
     expect(state).to.include({ port_id: PORT, outcome: 'configured', interface_name: 'multinic0', event_id: 'e1' });
+  });
+
+  describe('batch access', () => {
+    const pendingOfNode = () => SEED.interfaces.filter((i) => i.node === 0 && !i.netplan_success).map((i) => i.port_id);
+    const statementsOf = async (work: () => Promise<unknown>): Promise<string[]> => {
+      const statements: string[] = [];
+      const hook = (options: unknown) => void statements.push(String((options as { type?: string }).type));
+      agentDb.addHook('beforeQuery', 'count', hook);
+      try {
+        await work();
+      } finally {
+        agentDb.removeHook('beforeQuery', 'count');
+      }
+      return statements;
+    };
+
+    it('getPorts reads the rows of a batch in one query, by port id; an unknown port is absent', async () => {
+      await store.getPort(PORT); // the once-a-minute read of the kept columns happens here
+      const ids = [...pendingOfNode(), 'no-such-port'];
+      let rows!: Awaited<ReturnType<typeof store.getPorts>>;
+      const statements = await statementsOf(async () => (rows = await store.getPorts(ids)));
+      expect(statements).to.deep.equal(['SELECT']);
+      expect([...rows.keys()].sort()).to.deep.equal(pendingOfNode().sort());
+      expect(rows.get(PORT)).to.deep.include({ portId: PORT, nodeName: NODE, deleted: false, netplanSuccess: false });
+    });
+
+    it('markConfiguredMany writes every row as applied in one statement, modified_at kept', async () => {
+      const ids = pendingOfNode();
+      expect(ids.length).to.be.greaterThan(1);
+      const applied = await Promise.all(ids.map((id) => dataOf(id)));
+      const before = await Promise.all(ids.map((id) => rawRow(id)));
+      let result: boolean[] = [];
+      const statements = await statementsOf(async () => (result = await store.markConfiguredMany(applied)));
+      expect(statements).to.have.length(1);
+      expect(statements[0]).to.match(/UPDATE/);
+      expect(result).to.deep.equal(ids.map(() => true));
+      for (const [n, id] of ids.entries()) expect(await rawRow(id)).to.deep.equal({ ...before[n], netplan_success: 1 });
+    });
+
+    it('markConfiguredMany falls back to each row when one changed meanwhile: that one false, the others true', async () => {
+      const ids = pendingOfNode();
+      const applied = await Promise.all(ids.map((id) => dataOf(id)));
+      await t.sequelize.query("UPDATE multi_interface SET address = '192.168.100.99' WHERE port_id = ?", { replacements: [ids[0]] });
+      expect(await store.markConfiguredMany(applied)).to.deep.equal(ids.map((_, n) => n !== 0));
+      expect((await rawRow(ids[0])).netplan_success).to.equal(0);
+      for (const id of ids.slice(1)) expect((await rawRow(id)).netplan_success).to.equal(1);
+    });
+
+    it('recordOutcomes upserts a batch in one statement; a port listed twice keeps its last record', async () => {
+      const data = await dataOf();
+      const base = { nodeName: NODE, generation: data.generation, contentDigest: 'a'.repeat(32), interfaceName: 'multinic0', lastError: null };
+      await store.recordOutcome({ ...base, portId: PORT, outcome: 'failed', lastError: 'old failure', eventId: 'e0' });
+      const other = SEED.interfaces[2].port_id;
+      const statements = await statementsOf(() =>
+        store.recordOutcomes([
+          { ...base, portId: PORT, outcome: 'failed', lastError: 'first', eventId: 'e1' },
+          { ...base, portId: other, outcome: 'configured', eventId: 'e2' },
+          { ...base, portId: PORT, outcome: 'configured', eventId: 'e3' },
+        ]),
+      );
+      expect(statements).to.have.length(1);
+      const states = await t.sequelize.query<Record<string, unknown>>('SELECT port_id, outcome, event_id, last_error FROM multinic_port_state ORDER BY event_id', { type: QueryTypes.SELECT });
+      expect(states).to.deep.equal([
+        { port_id: other, outcome: 'configured', event_id: 'e2', last_error: null },
+        { port_id: PORT, outcome: 'configured', event_id: 'e3', last_error: null },
+      ]);
+    });
+
+    it("recordOutcomes: a removal in a batch never overwrites another node's 'configured' record (a move's old node finishing late)", async () => {
+      const data = await dataOf();
+      const base = { generation: data.generation, contentDigest: 'a'.repeat(32), interfaceName: 'multinic0', lastError: null };
+      await store.recordOutcome({ ...base, portId: PORT, nodeName: 'worker-node-2', outcome: 'configured', eventId: 'e-new-node' });
+      await store.recordOutcomes([{ ...base, portId: PORT, nodeName: NODE, outcome: 'removed', eventId: 'e-old-node' }]);
+      const states = await t.sequelize.query<Record<string, unknown>>('SELECT node_name, outcome, event_id FROM multinic_port_state WHERE port_id = ?', { replacements: [PORT], type: QueryTypes.SELECT });
+      expect(states).to.deep.equal([{ node_name: 'worker-node-2', outcome: 'configured', event_id: 'e-new-node' }]);
+    });
   });
 
   it('listNodeNames + the identity rule match exactly or by first DNS label, never by a mere prefix or wildcard', async () => {

@@ -9,12 +9,11 @@ import type { AddressReader } from '../../../src/host/addresses.js';
 import { listBackups } from '../../../src/host/backup.js';
 import { runCommand, type CommandRunner } from '../../../src/host/command.js';
 import { NetplanHost, type NetplanHostDeps } from '../../../src/host/netplan/host.js';
-import { sandboxApply } from '../../../src/sandbox/apply.js';
 import { createRingLogger } from '../../../src/log/logger.js';
 import { FakeSysfs } from '../../helpers/fake-sysfs.js';
+import { SANDBOX, sandboxRunner } from '../../helpers/apply-runner.js';
 
 const CLOUD_INIT = 'network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n      match:\n        macaddress: "fa:16:3e:00:00:01"\n      set-name: eth0\n';
-const SANDBOX = 'sandbox-apply';
 const REPO = resolve(import.meta.dirname, '../../..');
 
 const mac = (i: number) => `fa:16:3e:10:00:${i.toString(16).padStart(2, '0')}`;
@@ -47,14 +46,7 @@ describe('NetplanHost on temp dirs (real netplan generate, sandbox apply)', func
   const noAddresses: AddressReader = async () => [];
 
   /** The apply command, run in-process when it is the sandbox (fast), else for real (`false`, `sleep`). */
-  const runner: CommandRunner = async (argv, opts) => {
-    applies++;
-    if (argv[0] === SANDBOX) {
-      await sandboxApply({ netplanDir, sysfsDir: sys.root, log: ring.log });
-      return { stdout: '', stderr: '', durationMs: 0 };
-    }
-    return runCommand(argv, opts);
-  };
+  const runner: CommandRunner = sandboxRunner(() => ({ netplanDir, sysfsDir: sys.root }), ring.log, () => applies++);
 
   function host(over: Partial<NetplanHostDeps> = {}): NetplanHost {
     return new NetplanHost({

@@ -75,6 +75,21 @@ describe('NetworkManager keyfiles through the real `nmcli --offline` (no daemon)
     expect(await readdir(dir)).to.deep.equal([]);
   });
 
+  it('a batch: every keyfile in `writes` goes through NM\'s reader, not only `write`; the broken second one is refused', async () => {
+    const sys = await mkdtemp(join(tmpdir(), 'nm-offline-sys-'));
+    after(() => rm(sys, { recursive: true, force: true }));
+    const backend = createNetworkManagerBackend({ connectionsDir: dir, ifcfgDir: join(dir, 'none'), linkDir: '', nmcliCommand: ['nmcli'], kernel: createIpKernel({ ipCommand: ['ip'], log }), applyTimeoutMs: 10_000, sysfsNetDir: sys, log });
+    const first = configuredFrom(cases[0]!, 'multinic3');
+    const second = configuredFrom(cases[2]!, 'multinic4');
+    const good = { file: 'multinic-multinic3.nmconnection', content: backend.render(first), iface: first };
+    const broken = { file: 'multinic-multinic4.nmconnection', content: Buffer.from(renderKeyfile(second).replace('method=manual', 'method=static')), iface: second };
+    await backend.validate({ writes: [good, { ...broken, content: backend.render(second) }], remove: [] });
+    let err: Error | undefined;
+    await backend.validate({ writes: [good, broken], remove: [] }).catch((e: Error) => { err = e; });
+    expect(err?.message).to.match(/ipv6\.method: property is invalid/);
+    expect(await readdir(dir)).to.deep.equal([]);
+  });
+
   describe('chooseBackend', () => {
     const opts = (netplanDir: string) => ({ netplanDir, nmcliCommand: ['nmcli'], run: runCommand, timeoutMs: 10_000, log });
 

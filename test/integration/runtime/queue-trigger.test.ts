@@ -325,4 +325,52 @@ describe('queue trigger (real RabbitMQ)', function () {
     expect(started).to.equal(1);
     await expectNothingLeft();
   });
+  describe('batch mode', () => {
+    const events = (n: number) =>
+      Array.from({ length: n }, (_, i) => attachEvent(interfaceData({ portId: `7f3e2a10-0000-4000-8000-0000000003${String(i).padStart(2, '0')}`, macAddress: `fa:16:3e:00:03:${String(i).padStart(2, '0')}` })));
+
+    it('hands a burst already waiting to the batch handler together, in order, and acks each', async () => {
+      const burst = events(8);
+      for (const e of burst) publish(e);
+      await waitFor('the burst to wait in the queue', async () => (await ch.checkQueue(QUEUE)).messageCount === 8);
+      const batches: string[][] = [];
+      await start(async () => expect.fail('the single handler must not run'), {
+        batch: { size: 32, lingerMs: 20, handler: async (items) => (batches.push(items.map((i) => i.message.id)), items.map(() => ({ ok: true as const, value: OK }))) },
+      });
+      await waitFor('all 8 events to be handled', () => batches.flat().length === 8);
+      expect(batches.flat()).to.deep.equal(burst.map((e) => e.id));
+      expect(batches.length, `batches: ${batches.map((b) => b.length).join(', ')}`).to.be.at.most(2);
+      await expectNothingLeft();
+    });
+
+    it('isolates the one bad event of a batch: it alone is dead-lettered, the others are acked', async () => {
+      const burst = events(6);
+      const bad = burst[3]!.id;
+      for (const e of burst) publish(e);
+      const handled: string[] = [];
+      await start(
+        async (event) => {
+          if (event.id === bad) throw new PermanentError('netplan rejected the configuration');
+          handled.push(event.id);
+          return OK;
+        },
+        {
+          batch: {
+            size: 32,
+            lingerMs: 20,
+            handler: async (items) => {
+              if (items.some((i) => i.message.id === bad)) throw new PermanentError('netplan rejected the configuration');
+              handled.push(...items.map((i) => i.message.id));
+              return items.map(() => ({ ok: true as const, value: OK }));
+            },
+          },
+        },
+      );
+      const dead = await waitForDead(1);
+      expect(dead[0]!.properties.messageId).to.equal(bad);
+      await waitFor('the five good events to be handled', () => handled.length === 5);
+      expect([...handled].sort()).to.deep.equal(burst.filter((e) => e.id !== bad).map((e) => e.id).sort());
+      await expectNothingLeft();
+    });
+  });
 });

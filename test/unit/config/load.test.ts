@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     const c = loadConfig();
     expect(c.db.name).to.equal('multinic_db');
     // No lock name: the publisher derives one per database (defaultLockName, src/db/mysql-lock.ts).
-    expect(c.publisher).to.deep.equal({ pollInterval: 1000, resendAfter: 60_000, batchSize: 5000, brokerGrace: 30_000, nodeRefresh: 30_000 });
+    expect(c.publisher).to.deep.equal({ pollInterval: 250, resendAfter: 60_000, batchSize: 5000, brokerGrace: 30_000, nodeRefresh: 30_000 });
     expect(c.agent.resyncInterval).to.equal(300_000);
   });
 

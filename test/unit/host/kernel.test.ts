@@ -3,7 +3,7 @@ import { HostError } from '../../../src/errors/errors.js';
 import { createIpKernel, parseIpAddr, parseIpRoute, type KernelRoute, type KernelState } from '../../../src/host/kernel.js';
 import { canonicalCidr, interfaceMismatch, routeMismatch, staleStillPresent, type InterfaceExpectation } from '../../../src/host/kernel-check.js';
 import { verifyKernel } from '../../../src/host/kernel-verify.js';
-import { addressDelta, expectationOf } from '../../../src/host/kernel-guard.js';
+import { addressDelta, addressDeltaOf, expectationOf } from '../../../src/host/kernel-guard.js';
 import { createRingLogger } from '../../../src/log/logger.js';
 
 // Shapes as iproute2 6.1 prints them (`ip -j addr show`, `ip -j -4 route show`) in a lab node.
@@ -84,6 +84,13 @@ describe('host/kernel: reading and judging the kernel', () => {
     });
     expect(addressDelta([iface], iface)).to.deep.equal({ stale: [], added: [] });
     expect(addressDelta([iface], undefined)).to.deep.equal({ stale: [{ mac: 'fa:16:3e:00:10:04', addresses: ['10.20.0.11/24'] }], added: [] });
+    // A batch: one NIC readdressed, one removed, one new; by MAC, each on its own.
+    const gone = { ...iface, name: 'multinic1', macAddress: 'fa:16:3e:00:10:05', portId: 'q', address: '10.21.0.11', cidr: '10.21.0.0/24' };
+    const fresh = { ...iface, name: 'multinic2', macAddress: 'fa:16:3e:00:10:06', portId: 'r', address: '10.22.0.11', cidr: '10.22.0.0/24' };
+    expect(addressDeltaOf([iface, gone], [{ ...iface, address: '10.20.0.12' }, fresh])).to.deep.equal({
+      stale: [{ mac: 'fa:16:3e:00:10:04', addresses: ['10.20.0.11/24'] }, { mac: 'fa:16:3e:00:10:05', addresses: ['10.21.0.11/24'] }],
+      added: [{ mac: 'fa:16:3e:00:10:04', addresses: ['10.20.0.12/24'] }, { mac: 'fa:16:3e:00:10:06', addresses: ['10.22.0.11/24'] }],
+    });
     expect(staleStillPresent(state(), [{ mac: 'fa:16:3e:00:10:04', addresses: ['10.20.0.11/24', '10.99.0.1/24'] }])).to.deep.equal([{ ifname: 'multinic0', cidr: '10.20.0.11/24' }]);
   });
 
