@@ -143,7 +143,7 @@ case "$target" in
   network-manager) install_network_manager ;;
   promtool) install_promtool ;;
   lab) install_netplan; install_lab_packages ;;
-  demo) start_mariadb; start_rabbitmq; install_netplan ;;
+  demo) start_mariadb; start_rabbitmq; install_netplan; install_lab_packages ;;
   test | all) start_mariadb; start_rabbitmq; install_netplan; install_network_manager; install_lab_packages; install_promtool ;;
   *) echo "usage: $0 [test|all|demo|lab|mariadb|rabbitmq|netplan|network-manager|promtool]" >&2; exit 2 ;;
 esac
