@@ -225,10 +225,13 @@ export class LabNode {
       (await this.addr()).every((l) => l.addr_info.every((a) => !a.tentative)), { timeoutMs, intervalMs: 50 });
   }
 
-  /** One ICMP echo from inside the node (`ping -c 1 -W timeoutS`); true when answered. */
+  /** ICMP echo from inside the node (`ping -c 5 -i 0.2 -W timeoutS`); true when any probe was answered. */
   async ping(address: string, { timeoutS = 2 } = {}): Promise<boolean> {
     const family = address.includes(':') ? '-6' : '-4';
-    return (await this.exec(['ping', family, '-n', '-q', '-c', '1', '-W', String(timeoutS), address], { check: false })).code === 0;
+    // Five probes 0.2 s apart, answered at least once (ping(8): exit 0 when any reply came):
+    // right after an apply the first packet can be lost while ARP resolves or networkd
+    // finishes the links it reconfigured, which made a single probe fail under load.
+    return (await this.exec(['ping', family, '-n', '-q', '-c', '5', '-i', '0.2', '-W', String(timeoutS), address], { check: false })).code === 0;
   }
 
   /** Closes the holder's stdin (it then kills the node's processes); `Lab.stop` removes the rest. */
