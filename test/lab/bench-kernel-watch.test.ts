@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { KernelWatch } from '../../scripts/bench/kernel-watch.js';
-import { Lab, type LabNode, run, writeMultinicFile } from './index.js';
+import { Lab, type LabNode, pollUntil, run, writeMultinicFile } from './index.js';
 
 describe('bench: the lab phase\'s kernel clock (KernelWatch on a real networkd node)', function () {
   this.timeout(60_000);
@@ -34,7 +34,12 @@ describe('bench: the lab phase\'s kernel clock (KernelWatch on a real networkd n
       // An address event older than `since` does not count.
       expect(watch.configuredAt(configured, Date.now() + 1)).to.equal(undefined);
 
-      const check = await KernelWatch.check([configured, untouched]);
+      // The address event can come before networkd has finished the link (netplan apply
+      // reconfigures it, and may drop and re-add the address): judge the end state once settled.
+      const check = await pollUntil('the configured NIC verified by ip -j', async () => {
+        const c = await KernelWatch.check([configured, untouched]);
+        return c.verified === 1 ? c : undefined;
+      });
       expect(check.verified).to.equal(1);
       expect(check.wrong).to.have.length(1);
       expect(check.wrong[0]).to.match(/^w fa:16:3e:00:00:42: ens5 DOWN no address$/);
