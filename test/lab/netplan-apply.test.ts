@@ -31,7 +31,8 @@ describe('network lab: the real netplan apply in a networkd node', function () {
     expect(nic.address).to.equal('fa:16:3e:00:10:04');
     expect(nic.mtu).to.equal(9000);
     expect(await node.addrOf('ens4')).to.equal(undefined);
-    expect(await node.ping('10.20.0.1')).to.equal(true);
+    // The switch answers once networkd is done with the links netplan apply reconfigured.
+    expect(await pollUntil('the switch answering on the data segment', async () => ((await node.ping('10.20.0.1')) ? true : undefined))).to.equal(true);
     // netplan apply reconfigures every networkd link, the primary too (its address and
     // default route go for ~100 ms and come back): judge the primary once networkd is done.
     await pollUntil('the primary back with its address and default route', async () => {
